@@ -1,0 +1,31 @@
+# The two commands: `make report` (main job) and `make test` (tests).
+# Both run `make setup` first, which installs what is missing and skips the rest.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup report test notebooks lab clean
+
+setup:
+	@scripts/setup.sh
+
+## report: execute every notebook, write report/*.ipynb, report/*.pdf and report/report.pdf
+report: setup
+	$(PY) scripts/run_notebooks.py --pdf
+
+## test: crate tests, clippy, then every notebook (a failing assert in a cell fails the run)
+test: setup
+	cargo test
+	cargo clippy --all-targets -- -D warnings
+	$(PY) scripts/run_notebooks.py
+
+## notebooks: only execute the notebooks (no setup, no crate tests)
+notebooks:
+	$(PY) scripts/run_notebooks.py
+
+## lab: JupyterLab with the Rust kernel on notebooks/
+lab: setup
+	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+clean:
+	rm -rf report target/evcxr

@@ -1,0 +1,93 @@
+//! The crate's error type: every mistake a user can make (a shape that does
+//! not fit, a hyperparameter out of range, a missing data file, training that
+//! diverges) comes back as an [`Error`] that names the problem and the fix.
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two shapes that must agree do not, e.g.
+    /// "W1 has 784 columns but x has 2 features".
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// A hyperparameter outside its valid range.
+    #[error("invalid hyperparameter {name} = {value}: {reason}")]
+    Hyperparameter {
+        name: String,
+        value: String,
+        reason: String,
+    },
+    /// An input that must hold at least one element is empty.
+    #[error("empty input: {0}")]
+    Empty(String),
+    /// A NaN or infinity where only finite numbers make sense.
+    #[error("non-finite value: {0}")]
+    NonFinite(String),
+    /// Training produced a non-finite loss.
+    #[error("training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}")]
+    Diverged {
+        epoch: usize,
+        loss: String,
+        lr: String,
+    },
+    /// A data file is missing, truncated or corrupt.
+    #[error("{file}: {problem}. {fix}")]
+    Data {
+        file: String,
+        problem: String,
+        fix: String,
+    },
+    /// A figure could not be drawn or encoded.
+    #[error("figure: {0}")]
+    Plot(String),
+    /// Reading or writing a file failed.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// An ndarray reshape failed.
+    #[error(transparent)]
+    NdShape(#[from] ndarray::ShapeError),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Ok(())` when `ok`, else [`Error::Shape`] with the message built by `msg`.
+pub(crate) fn ensure_shape(ok: bool, msg: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Shape(msg()))
+    }
+}
+
+/// `Ok(())` when `ok`, else [`Error::Hyperparameter`].
+pub(crate) fn ensure_param(
+    ok: bool,
+    name: &str,
+    value: impl std::fmt::Display,
+    reason: &str,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Hyperparameter {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        })
+    }
+}
+
+/// `Ok(())` when every element of `values` is finite, else [`Error::NonFinite`] naming `what`.
+pub(crate) fn ensure_finite<'a, F: num_traits::Float + 'a>(
+    values: impl IntoIterator<Item = &'a F>,
+    what: &str,
+) -> Result<()> {
+    if values.into_iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::NonFinite(format!("{what} contains NaN or infinity")))
+    }
+}
