@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn derivatives_match_centred_differences_away_from_kinks() {
-        let pairs: [(fn(f64) -> f64, fn(f64) -> f64); 6] = [
+        type Pair = (fn(f64) -> f64, fn(f64) -> f64);
+        let pairs: [Pair; 6] = [
             (sigmoid, sigmoid_prime),
             (tanh, tanh_prime),
             (softplus, softplus_prime),

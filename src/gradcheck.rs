@@ -231,7 +231,7 @@ mod tests {
         assert!((g[0][[0]] - 2.0 * 1.5 * 2.0).abs() < 1e-9);
         assert!((g[0][[1]] - (-0.3_f64).cos()).abs() < 1e-9);
         assert!((g[1][[0]] - 2.25).abs() < 1e-9);
-        let j = numerical_jacobian(&[a.clone()], 1e-5, Stencil::Two, |p| array![p[0][[0]] * p[0][[1]], p[0][[0]]]).unwrap();
+        let j = numerical_jacobian(std::slice::from_ref(&a), 1e-5, Stencil::Two, |p| array![p[0][[0]] * p[0][[1]], p[0][[0]]]).unwrap();
         assert_eq!(j[0].shape(), &[2, 2]);
         assert!((j[0][[0, 0]] + 0.3).abs() < 1e-9 && (j[0][[0, 1]] - 1.5).abs() < 1e-9);
         assert!((j[0][[1, 0]] - 1.0).abs() < 1e-9 && j[0][[1, 1]].abs() < 1e-9);
