@@ -56,9 +56,20 @@ BACKTRACE_FRAME = re.compile(r"^\s+(\d+:\s|at\s|0x)")
 
 
 def condense(text):
-    """Drop blank lines and backtrace frames; keep the messages."""
+    """Drop blank lines, backtrace frames and repeats of an `Error:` block already shown."""
     keep = [l for l in text.splitlines() if l.strip() and not BACKTRACE_FRAME.match(l)]
-    return "\n".join(keep)
+    blocks, seen = [], set()
+    for line in keep:
+        if line.startswith("Error:") or not blocks:
+            blocks.append([])
+        blocks[-1].append(line)
+    out = []
+    for b in blocks:
+        key = "\n".join(b)
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return "\n".join(out)
 
 
 def say(msg):

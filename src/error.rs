@@ -23,9 +23,10 @@ pub enum Error {
     #[error("non-finite value: {0}")]
     NonFinite(String),
     /// Training produced a non-finite loss.
-    #[error("training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}")]
+    #[error("training diverged at {at}: the loss became {loss}; try a smaller learning rate than {lr}")]
     Diverged {
-        epoch: usize,
+        /// Where: "epoch 3", "step 12".
+        at: String,
         loss: String,
         lr: String,
     },

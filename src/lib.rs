@@ -17,6 +17,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod loss;
 pub mod network;
+pub mod optim;
 pub mod plot;
 pub mod rng;
 
@@ -27,6 +28,39 @@ pub use error::{Error, Result};
 pub trait Real: ndarray::NdFloat + num_traits::FromPrimitive {}
 impl<T: ndarray::NdFloat + num_traits::FromPrimitive> Real for T {}
 
+/// Asserts |a − b| ≤ tol for two `f64`s, printing both expressions and values when it fails.
+#[macro_export]
+macro_rules! assert_close {
+    ($a:expr, $b:expr, $tol:expr) => {{
+        let (a, b, tol): (f64, f64, f64) = ($a, $b, $tol);
+        assert!(
+            (a - b).abs() <= tol,
+            "assert_close failed: {} = {a} but expected {} = {b} (|diff| = {:.3e} > tol {tol:.1e})",
+            stringify!($a),
+            stringify!($b),
+            (a - b).abs()
+        );
+    }};
+}
+
+/// Asserts max |aᵢ − bᵢ| ≤ tol for two sequences of `f64` with `.iter()` (arrays, Vecs, slices).
+#[macro_export]
+macro_rules! assert_all_close {
+    ($a:expr, $b:expr, $tol:expr) => {{
+        let a: Vec<f64> = $a.iter().copied().collect();
+        let b: Vec<f64> = $b.iter().copied().collect();
+        let tol: f64 = $tol;
+        assert_eq!(a.len(), b.len(), "assert_all_close: {} has {} values but {} has {}", stringify!($a), a.len(), stringify!($b), b.len());
+        let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0_f64, f64::max);
+        assert!(
+            d <= tol,
+            "assert_all_close failed: {} = {a:?} but expected {} = {b:?} (max |diff| = {d:.3e} > tol {tol:.1e})",
+            stringify!($a),
+            stringify!($b)
+        );
+    }};
+}
+
 /// Everything a notebook needs: `use backprop::prelude::*;`.
 pub mod prelude {
     pub use crate::activation::{self, Activation};
@@ -35,7 +69,23 @@ pub mod prelude {
     pub use crate::gradcheck::{self, GradCheck};
     pub use crate::loss;
     pub use crate::network::{Dense, Network};
-    pub use crate::plot::{self, Chart};
+    pub use crate::optim::{self, GdRun};
+    pub use crate::plot::{self, Chart, Legend};
     pub use crate::rng;
-    pub use ndarray::{array, s, Array1, Array2, Array3, ArrayD, Axis};
+    pub use crate::{assert_all_close, assert_close};
+    pub use ndarray::{self, array, s, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2};
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn close_macros_pass_and_fail_with_values() {
+        assert_close!(0.1 + 0.2, 0.3, 1e-15);
+        assert_all_close!(ndarray::array![1.0, 2.0], [1.0, 2.0 + 1e-13], 1e-12);
+        let r = std::panic::catch_unwind(|| assert_close!(1.0, 2.0, 1e-3));
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(msg, "assert_close failed: 1.0 = 1 but expected 2.0 = 2 (|diff| = 1.000e0 > tol 1.0e-3)");
+        let r = std::panic::catch_unwind(|| assert_all_close!([1.0, 5.0], [1.0, 2.0], 1e-3));
+        assert!(r.unwrap_err().downcast::<String>().unwrap().contains("max |diff| = 3.000e0"));
+    }
 }

@@ -5,7 +5,8 @@
 //! [`Chart::figure`] draws one panel, [`grid`] draws several panels into one
 //! PNG (a notebook cell shows one image). Points that are not finite, or not
 //! positive on a log axis, are left out, so a diverging run ends where it
-//! leaves the representable range instead of breaking the figure.
+//! leaves the representable range instead of breaking the figure; with a
+//! fixed y range, +∞ is drawn at the top of the range instead.
 
 use crate::display::{Area, DrawResult, Figure, FONT};
 use crate::error::{Error, Result};
@@ -51,6 +52,22 @@ pub struct Series {
     pub color: Option<usize>,
 }
 
+/// Where the legend goes inside the plotting area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Top right (the default).
+    #[default]
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+    /// Bottom left.
+    LowerLeft,
+    /// Bottom right.
+    LowerRight,
+    /// No legend even when series are named.
+    Hidden,
+}
+
 /// One panel: series plus title, labels and axis options.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Chart {
@@ -68,6 +85,8 @@ pub struct Chart {
     pub log_y: bool,
     /// Fixed y range (data outside is clipped to it); automatic when `None`.
     pub y_range: Option<(f64, f64)>,
+    /// Legend position.
+    pub legend: Legend,
 }
 
 impl Chart {
@@ -117,6 +136,12 @@ impl Chart {
         self
     }
 
+    /// Moves (or hides) the legend.
+    pub fn legend(mut self, at: Legend) -> Chart {
+        self.legend = at;
+        self
+    }
+
     /// Draws this chart alone into a figure of `width × height` pixels.
     pub fn figure(&self, width: u32, height: u32) -> Result<Figure> {
         self.validate()?;
@@ -156,8 +181,12 @@ impl Chart {
             .map(|s| {
                 s.x.iter()
                     .zip(&s.y)
-                    .filter(|(&x, &y)| x.is_finite() && y.is_finite() && (!self.log_x || x > 0.0) && (!self.log_y || y > 0.0))
-                    .map(|(&x, &y)| {
+                    .map(|(x, &y)| match (clip, y) {
+                        (Some(_), f64::INFINITY) => (x, self.y_range.unwrap().1),
+                        _ => (x, y),
+                    })
+                    .filter(|&(&x, y)| x.is_finite() && y.is_finite() && (!self.log_x || x > 0.0) && (!self.log_y || y > 0.0))
+                    .map(|(&x, y)| {
                         let y = ty(y);
                         (tx(x), clip.map_or(y, |(lo, hi)| y.clamp(lo, hi)))
                     })
@@ -189,29 +218,32 @@ impl Chart {
         if x1 <= x0 {
             (x0, x1) = (x0 - 0.5, x1 + 0.5);
         }
-        let (log_x, log_y) = (self.log_x, self.log_y);
-        let fmt_axis = |v: f64, log: bool| {
-            if log {
-                let p = 10f64.powf(v);
-                if (v - v.round()).abs() < 1e-9 { format!("1e{}", v.round() as i64) } else { format!("{p:.2e}") }
+        // on a log axis spanning two decades or more, label whole powers of ten only
+        let (log_x, log_y) = (self.log_x && x1 - x0 >= 2.0, self.log_y && y1 - y0 >= 2.0);
+        let (short_x, short_y) = (self.log_x && !log_x, self.log_y && !log_y);
+        let fmt_axis = |v: f64, decades: bool, short_log: bool| {
+            if decades {
+                if (v - v.round()).abs() < 1e-9 { format!("1e{}", v.round() as i64) } else { String::new() }
+            } else if short_log {
+                crate::display::fmt_num(10f64.powf(v))
             } else {
                 crate::display::fmt_num((v * 1e6).round() / 1e6)
             }
         };
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FONT, 18))
-            .margin(8)
-            .x_label_area_size(38)
-            .y_label_area_size(62)
+            .caption(&self.title, (FONT, 21))
+            .margin(10)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .x_label_formatter(&|v| fmt_axis(*v, log_x))
-            .y_label_formatter(&|v| fmt_axis(*v, log_y))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .x_label_formatter(&|v| fmt_axis(*v, log_x, short_x))
+            .y_label_formatter(&|v| fmt_axis(*v, log_y, short_y))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         let mut any_named = false;
@@ -233,13 +265,20 @@ impl Chart {
                 });
             }
         }
-        if any_named {
+        let position = match self.legend {
+            Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
+            Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
+            Legend::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
+            Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
+            Legend::Hidden => None,
+        };
+        if let (true, Some(position)) = (any_named, position) {
             chart
                 .configure_series_labels()
-                .label_font((FONT, 13))
+                .label_font((FONT, 15))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
+                .position(position)
                 .draw()?;
         }
         Ok(())
