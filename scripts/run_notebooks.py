@@ -146,7 +146,7 @@ def execute(nb_path, out_dir):
     log = tmp / "kernel.log"  # the kernel's own stderr: cargo's build progress, evcxr's messages
     try:
         with open(log, "w") as log_file:
-            client.execute(stderr=log_file)
+            client.execute(stdout=log_file, stderr=log_file)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         failed = str(e)
     out_dir.mkdir(parents=True, exist_ok=True)

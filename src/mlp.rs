@@ -1,0 +1,556 @@
+//! ps2's one-hidden-layer classifier, in ps2's notation.
+//!
+//! For one example x ∈ ℝᵈ with class y ∈ {0, …, m−1}:
+//!
+//! * h_a = W1 x + b1 (d_h), h_s = rect(h_a)
+//! * o_a = W2 h_s + b2 (m), o_s = softmax(o_a)
+//! * L(x, y) = −log o_s[y] = −o_a[y] + log Σₖ exp(o_a[k])
+//!
+//! with W1: d_h × d, b1: d_h, W2: m × d_h, b2: m. Backprop (ps2 part b):
+//! ∂L/∂o_a = o_s − onehot(y); ∂L/∂W2 = ∂L/∂o_a h_sᵀ; ∂L/∂b2 = ∂L/∂o_a;
+//! ∂L/∂h_s = W2ᵀ ∂L/∂o_a; ∂L/∂h_a = ∂L/∂h_s ⊙ 1[h_a > 0];
+//! ∂L/∂W1 = ∂L/∂h_a xᵀ; ∂L/∂b1 = ∂L/∂h_a; ∂L/∂x = W1ᵀ ∂L/∂h_a.
+//!
+//! A minibatch of K examples is a K × d matrix X; its loss is the mean of the
+//! K losses plus the elastic-net penalty. Two implementations compute its
+//! gradient: [`Mlp::loss_grad_loop`] (per example, then averaged) and
+//! [`Mlp::loss_grad_matrix`] (the whole minibatch in matrix products); they
+//! agree to rounding.
+
+use crate::error::{ensure_finite, ensure_param, ensure_shape, Error, Result};
+use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
+use crate::Real;
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2};
+use rand::distributions::{Distribution, Uniform};
+
+/// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct ElasticNet<F> {
+    /// λ11: L1 weight on W1.
+    pub l11: F,
+    /// λ12: squared-L2 weight on W1.
+    pub l12: F,
+    /// λ21: L1 weight on W2.
+    pub l21: F,
+    /// λ22: squared-L2 weight on W2.
+    pub l22: F,
+}
+
+impl<F: Real> ElasticNet<F> {
+    /// No regularisation.
+    pub fn none() -> Self {
+        ElasticNet { l11: F::zero(), l12: F::zero(), l21: F::zero(), l22: F::zero() }
+    }
+
+    /// Checked constructor: every λ must be finite and ≥ 0.
+    pub fn new(l11: F, l12: F, l21: F, l22: F) -> Result<Self> {
+        for (name, v) in [("lambda11", l11), ("lambda12", l12), ("lambda21", l21), ("lambda22", l22)] {
+            ensure_param(v.is_finite() && v >= F::zero(), name, v, "must be finite and >= 0")?;
+        }
+        Ok(ElasticNet { l11, l12, l21, l22 })
+    }
+
+    /// Only weight decay: λ12 = λ22 = `l2`.
+    pub fn weight_decay(l2: F) -> Result<Self> {
+        Self::new(F::zero(), l2, F::zero(), l2)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.l11 == F::zero() && self.l12 == F::zero() && self.l21 == F::zero() && self.l22 == F::zero()
+    }
+}
+
+/// The network's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp<F> {
+    /// d_h × d.
+    pub w1: Array2<F>,
+    /// d_h.
+    pub b1: Array1<F>,
+    /// m × d_h.
+    pub w2: Array2<F>,
+    /// m.
+    pub b2: Array1<F>,
+}
+
+/// What [`Mlp::bprop`] needs from [`Mlp::fprop`] for one example.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cache<F> {
+    /// h_a = W1 x + b1.
+    pub h_a: Array1<F>,
+    /// h_s = rect(h_a).
+    pub h_s: Array1<F>,
+    /// o_a = W2 h_s + b2.
+    pub o_a: Array1<F>,
+    /// o_s = softmax(o_a).
+    pub o_s: Array1<F>,
+}
+
+/// The same quantities for a K-example minibatch, one row per example.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchCache<F> {
+    /// K × d_h.
+    pub h_a: Array2<F>,
+    /// K × d_h.
+    pub h_s: Array2<F>,
+    /// K × m.
+    pub o_a: Array2<F>,
+    /// K × m.
+    pub o_s: Array2<F>,
+}
+
+/// Gradients of the loss with respect to every parameter (same shapes) and, when asked, the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grads<F> {
+    /// ∂/∂W1.
+    pub w1: Array2<F>,
+    /// ∂/∂b1.
+    pub b1: Array1<F>,
+    /// ∂/∂W2.
+    pub w2: Array2<F>,
+    /// ∂/∂b2.
+    pub b2: Array1<F>,
+    /// ∂/∂X (K × d), when computed.
+    pub x: Option<Array2<F>>,
+}
+
+impl<F: Real> Grads<F> {
+    /// max |a − b| over all parameter gradients (and the input gradients when both have them).
+    pub fn max_abs_diff(&self, other: &Grads<F>) -> F {
+        fn d<F: Real, D: ndarray::Dimension>(a: &ndarray::Array<F, D>, b: &ndarray::Array<F, D>) -> F {
+            a.iter().zip(b.iter()).fold(F::zero(), |m, (&x, &y)| m.max((x - y).abs()))
+        }
+        let mut m = d(&self.w1, &other.w1).max(d(&self.b1, &other.b1)).max(d(&self.w2, &other.w2)).max(d(&self.b2, &other.b2));
+        if let (Some(a), Some(b)) = (&self.x, &other.x) {
+            m = m.max(d(a, b));
+        }
+        m
+    }
+
+    /// The parameter gradients as dynamic arrays in the order W1, b1, W2, b2.
+    pub fn to_dyn(&self) -> Vec<ArrayD<F>> {
+        vec![self.w1.clone().into_dyn(), self.b1.clone().into_dyn(), self.w2.clone().into_dyn(), self.b2.clone().into_dyn()]
+    }
+}
+
+/// The parameter names in the order of [`Mlp::to_dyn`] and [`Grads::to_dyn`].
+pub const PARAM_NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
+
+fn relu<F: Real>(v: F) -> F {
+    if v > F::zero() {
+        v
+    } else {
+        F::zero()
+    }
+}
+
+fn step<F: Real>(v: F) -> F {
+    if v > F::zero() {
+        F::one()
+    } else {
+        F::zero()
+    }
+}
+
+fn sign<F: Real>(v: F) -> F {
+    crate::activation::sign(v)
+}
+
+impl<F: Real> Mlp<F> {
+    /// An MLP from explicit parameters; shapes and finiteness are checked.
+    pub fn new(w1: Array2<F>, b1: Array1<F>, w2: Array2<F>, b2: Array1<F>) -> Result<Self> {
+        ensure_shape(b1.len() == w1.nrows(), || format!("b1 has {} entries but W1 has {} rows (d_h)", b1.len(), w1.nrows()))?;
+        ensure_shape(w2.ncols() == w1.nrows(), || format!("W2 has {} columns but W1 has {} rows (d_h)", w2.ncols(), w1.nrows()))?;
+        ensure_shape(b2.len() == w2.nrows(), || format!("b2 has {} entries but W2 has {} rows (m)", b2.len(), w2.nrows()))?;
+        ensure_shape(w1.ncols() > 0 && w1.nrows() > 0 && w2.nrows() > 0, || "d, d_h and m must all be at least 1".into())?;
+        for (name, a) in [("W1", w1.iter()), ("W2", w2.iter())] {
+            ensure_finite(a, name)?;
+        }
+        ensure_finite(b1.iter(), "b1")?;
+        ensure_finite(b2.iter(), "b2")?;
+        Ok(Mlp { w1, b1, w2, b2 })
+    }
+
+    /// ps2's initialisation: each weight uniform in [−1/√n_c, 1/√n_c] where n_c is the
+    /// layer's number of inputs (d for W1, d_h for W2); biases 0. Same seed, same network.
+    pub fn init(d: usize, d_h: usize, m: usize, seed: u64) -> Result<Self> {
+        ensure_param(d > 0, "d (input features)", d, "must be at least 1")?;
+        ensure_param(d_h > 0, "d_h (hidden units)", d_h, "must be at least 1")?;
+        ensure_param(m > 1, "m (classes)", m, "must be at least 2")?;
+        let mut rng = crate::rng::seeded(seed);
+        let mut layer = |rows: usize, cols: usize| {
+            let r = 1.0 / (cols as f64).sqrt();
+            let u = Uniform::new_inclusive(-r, r);
+            Array2::from_shape_simple_fn((rows, cols), || F::from_f64(u.sample(&mut rng)).unwrap())
+        };
+        let w1 = layer(d_h, d);
+        let w2 = layer(m, d_h);
+        Mlp::new(w1, Array1::zeros(d_h), w2, Array1::zeros(m))
+    }
+
+    /// (d, d_h, m).
+    pub fn dims(&self) -> (usize, usize, usize) {
+        (self.w1.ncols(), self.w1.nrows(), self.w2.nrows())
+    }
+
+    /// n_θ = d_h·d + d_h + m·d_h + m.
+    pub fn n_params(&self) -> usize {
+        let (d, dh, m) = self.dims();
+        dh * d + dh + m * dh + m
+    }
+
+    /// The parameters as dynamic arrays in the order W1, b1, W2, b2 (for finite differences).
+    pub fn to_dyn(&self) -> Vec<ArrayD<F>> {
+        vec![self.w1.clone().into_dyn(), self.b1.clone().into_dyn(), self.w2.clone().into_dyn(), self.b2.clone().into_dyn()]
+    }
+
+    /// An MLP from arrays in the order of [`Mlp::to_dyn`].
+    pub fn from_dyn(p: &[ArrayD<F>]) -> Result<Self> {
+        ensure_shape(p.len() == 4, || format!("expected 4 parameter arrays (W1, b1, W2, b2), got {}", p.len()))?;
+        Mlp::new(
+            p[0].clone().into_dimensionality::<Ix2>()?,
+            p[1].clone().into_dimensionality::<Ix1>()?,
+            p[2].clone().into_dimensionality::<Ix2>()?,
+            p[3].clone().into_dimensionality::<Ix1>()?,
+        )
+    }
+
+    fn check_x(&self, d: usize) -> Result<()> {
+        ensure_shape(d == self.w1.ncols(), || format!("W1 has {} columns but x has {d} features", self.w1.ncols()))
+    }
+
+    fn check_batch(&self, x: &ArrayView2<F>, y: &[usize]) -> Result<()> {
+        if x.nrows() == 0 {
+            return Err(Error::Empty("the minibatch has no examples".into()));
+        }
+        self.check_x(x.ncols())?;
+        ensure_shape(y.len() == x.nrows(), || format!("the minibatch has {} examples but {} labels", x.nrows(), y.len()))?;
+        let m = self.w2.nrows();
+        if let Some(&bad) = y.iter().find(|&&c| c >= m) {
+            return Err(Error::Shape(format!("class label {bad} is out of range for {m} classes (labels are 0..{m})")));
+        }
+        Ok(())
+    }
+
+    /// Forward pass for one example. Returns the cache and L(x, y) = −log o_s[y] (computed from o_a, stably).
+    pub fn fprop(&self, x: ArrayView1<F>, y: usize) -> Result<(Cache<F>, F)> {
+        self.check_x(x.len())?;
+        let m = self.w2.nrows();
+        ensure_shape(y < m, || format!("class label {y} is out of range for {m} classes (labels are 0..{m})"))?;
+        let h_a = self.w1.dot(&x) + &self.b1;
+        let h_s = h_a.mapv(relu);
+        let o_a = self.w2.dot(&h_s) + &self.b2;
+        let o_s = softmax(o_a.view());
+        let loss = -log_softmax(o_a.view())[y];
+        Ok((Cache { h_a, h_s, o_a, o_s }, loss))
+    }
+
+    /// Backward pass for one example, from the cache of [`Mlp::fprop`]; unregularised.
+    /// The input gradient is returned as a 1 × d matrix.
+    pub fn bprop(&self, x: ArrayView1<F>, y: usize, cache: &Cache<F>) -> Result<Grads<F>> {
+        self.check_x(x.len())?;
+        let grad_oa = &cache.o_s - &onehot::<F>(y, self.w2.nrows())?;
+        let grad_w2 = outer(&grad_oa, &cache.h_s);
+        let grad_b2 = grad_oa.clone();
+        let grad_hs = self.w2.t().dot(&grad_oa);
+        let grad_ha = &grad_hs * &cache.h_a.mapv(step);
+        let grad_w1 = outer(&grad_ha, &x.to_owned());
+        let grad_b1 = grad_ha.clone();
+        let grad_x = self.w1.t().dot(&grad_ha);
+        Ok(Grads { w1: grad_w1, b1: grad_b1, w2: grad_w2, b2: grad_b2, x: Some(grad_x.insert_axis(Axis(0))) })
+    }
+
+    /// The elastic-net penalty of these weights.
+    pub fn penalty(&self, reg: &ElasticNet<F>) -> F {
+        let l1 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v.abs());
+        let l2 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v * v);
+        reg.l11 * l1(&self.w1) + reg.l12 * l2(&self.w1) + reg.l21 * l1(&self.w2) + reg.l22 * l2(&self.w2)
+    }
+
+    /// Adds the penalty's (sub)gradient λ·sign(W) + 2λ'·W to the weight gradients (sign(0) = 0).
+    fn add_penalty_grad(&self, g: &mut Grads<F>, reg: &ElasticNet<F>) {
+        if reg.is_zero() {
+            return;
+        }
+        let two = F::from_f64(2.0).unwrap();
+        g.w1.zip_mut_with(&self.w1, |gv, &w| *gv = *gv + reg.l11 * sign(w) + two * reg.l12 * w);
+        g.w2.zip_mut_with(&self.w2, |gv, &w| *gv = *gv + reg.l21 * sign(w) + two * reg.l22 * w);
+    }
+
+    /// Minibatch loss (mean over the K examples, plus the penalty) and its gradient,
+    /// by looping over the examples with [`Mlp::fprop`] / [`Mlp::bprop`] and averaging.
+    pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>) -> Result<(F, Grads<F>)> {
+        self.check_batch(&x, y)?;
+        let (d, dh, m) = self.dims();
+        let k = x.nrows();
+        let mut total = F::zero();
+        let mut g = Grads {
+            w1: Array2::zeros((dh, d)),
+            b1: Array1::zeros(dh),
+            w2: Array2::zeros((m, dh)),
+            b2: Array1::zeros(m),
+            x: Some(Array2::zeros((k, d))),
+        };
+        for (i, (xi, &yi)) in x.rows().into_iter().zip(y).enumerate() {
+            let (cache, l) = self.fprop(xi, yi)?;
+            total += l;
+            let gi = self.bprop(xi, yi, &cache)?;
+            g.w1 += &gi.w1;
+            g.b1 += &gi.b1;
+            g.w2 += &gi.w2;
+            g.b2 += &gi.b2;
+            if let (Some(gx), Some(gix)) = (g.x.as_mut(), gi.x.as_ref()) {
+                gx.row_mut(i).assign(&(gix.row(0).mapv(|v| v / F::from_usize(k).unwrap())));
+            }
+        }
+        let kf = F::from_usize(k).unwrap();
+        g.w1.mapv_inplace(|v| v / kf);
+        g.b1.mapv_inplace(|v| v / kf);
+        g.w2.mapv_inplace(|v| v / kf);
+        g.b2.mapv_inplace(|v| v / kf);
+        self.add_penalty_grad(&mut g, reg);
+        Ok((total / kf + self.penalty(reg), g))
+    }
+
+    /// Forward pass for a K × d minibatch: H_a = X W1ᵀ + b1, H_s = rect(H_a),
+    /// O_a = H_s W2ᵀ + b2, O_s = row-wise softmax(O_a).
+    pub fn fprop_batch(&self, x: ArrayView2<F>) -> Result<BatchCache<F>> {
+        self.check_x(x.ncols())?;
+        let h_a = x.dot(&self.w1.t()) + &self.b1;
+        let h_s = h_a.mapv(relu);
+        let o_a = h_s.dot(&self.w2.t()) + &self.b2;
+        let o_s = softmax_rows(o_a.view());
+        Ok(BatchCache { h_a, h_s, o_a, o_s })
+    }
+
+    /// Mean cross-entropy of the minibatch from its cache (no penalty).
+    pub fn batch_loss(&self, cache: &BatchCache<F>, y: &[usize]) -> Result<F> {
+        ensure_shape(y.len() == cache.o_a.nrows(), || format!("{} labels for {} examples", y.len(), cache.o_a.nrows()))?;
+        let ls = log_softmax_rows(cache.o_a.view());
+        let mut total = F::zero();
+        for (i, &c) in y.iter().enumerate() {
+            ensure_shape(c < ls.ncols(), || format!("class label {c} is out of range for {} classes", ls.ncols()))?;
+            total -= ls[[i, c]];
+        }
+        Ok(total / F::from_usize(y.len()).unwrap())
+    }
+
+    /// Backward pass for a minibatch, averaged over its K examples (no penalty):
+    /// G_oa = (O_s − onehot(Y)) / K; ∂W2 = G_oaᵀ H_s; ∂b2 = Σᵢ G_oa[i]; G_hs = G_oa W2;
+    /// G_ha = G_hs ⊙ 1[H_a > 0]; ∂W1 = G_haᵀ X; ∂b1 = Σᵢ G_ha[i]; ∂X = G_ha W1 (only when `input_grad`).
+    pub fn bprop_batch(&self, x: ArrayView2<F>, y: &[usize], cache: &BatchCache<F>, input_grad: bool) -> Result<Grads<F>> {
+        self.check_batch(&x, y)?;
+        let k = F::from_usize(x.nrows()).unwrap();
+        let mut grad_oa = cache.o_s.clone();
+        for (i, &c) in y.iter().enumerate() {
+            grad_oa[[i, c]] -= F::one();
+        }
+        grad_oa.mapv_inplace(|v| v / k);
+        let grad_w2 = grad_oa.t().dot(&cache.h_s);
+        let grad_b2 = grad_oa.sum_axis(Axis(0));
+        let mut grad_ha = grad_oa.dot(&self.w2);
+        grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
+        let grad_w1 = grad_ha.t().dot(&x);
+        let grad_b1 = grad_ha.sum_axis(Axis(0));
+        let grad_x = input_grad.then(|| grad_ha.dot(&self.w1));
+        Ok(Grads { w1: grad_w1, b1: grad_b1, w2: grad_w2, b2: grad_b2, x: grad_x })
+    }
+
+    /// Minibatch loss (mean plus penalty) and gradient with matrix products over the whole minibatch.
+    pub fn loss_grad_matrix(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
+        self.check_batch(&x, y)?;
+        let cache = self.fprop_batch(x)?;
+        let loss = self.batch_loss(&cache, y)?;
+        let mut g = self.bprop_batch(x, y, &cache, input_grad)?;
+        self.add_penalty_grad(&mut g, reg);
+        Ok((loss + self.penalty(reg), g))
+    }
+
+    /// One gradient-descent step θ ← θ − η ∂θ.
+    pub fn sgd_step(&mut self, g: &Grads<F>, lr: F) -> Result<()> {
+        ensure_param(lr.is_finite() && lr > F::zero(), "lr", lr, "the learning rate must be positive and finite")?;
+        ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
+            "gradient shapes do not match the network's parameters".into()
+        })?;
+        self.w1.scaled_add(-lr, &g.w1);
+        self.b1.scaled_add(-lr, &g.b1);
+        self.w2.scaled_add(-lr, &g.w2);
+        self.b2.scaled_add(-lr, &g.b2);
+        Ok(())
+    }
+
+    /// Class scores o_s for each row of X (K × m).
+    pub fn predict_proba(&self, x: ArrayView2<F>) -> Result<Array2<F>> {
+        Ok(self.fprop_batch(x)?.o_s)
+    }
+
+    /// The predicted class (argmax of o_a) for each row of X.
+    pub fn predict(&self, x: ArrayView2<F>) -> Result<Vec<usize>> {
+        let c = self.fprop_batch(x)?;
+        Ok(c.o_a.rows().into_iter().map(|r| argmax(r)).collect())
+    }
+
+    /// Fraction of misclassified rows.
+    pub fn error_rate(&self, x: ArrayView2<F>, y: &[usize]) -> Result<f64> {
+        self.check_batch(&x, y)?;
+        let p = self.predict(x)?;
+        Ok(p.iter().zip(y).filter(|(a, b)| a != b).count() as f64 / y.len() as f64)
+    }
+
+    /// Mean cross-entropy over the rows (no penalty).
+    pub fn mean_loss(&self, x: ArrayView2<F>, y: &[usize]) -> Result<F> {
+        self.check_batch(&x, y)?;
+        let c = self.fprop_batch(x)?;
+        self.batch_loss(&c, y)
+    }
+}
+
+fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
+    let mut best = 0;
+    for (i, &v) in r.iter().enumerate() {
+        if v > r[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn outer<F: Real>(u: &Array1<F>, v: &Array1<F>) -> Array2<F> {
+    u.view().insert_axis(Axis(1)).dot(&v.view().insert_axis(Axis(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{numerical_gradient, GradCheck, Stencil};
+    use crate::rng;
+    use proptest::prelude::*;
+
+    fn batch(k: usize, d: usize, m: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
+        let mut r = rng::seeded(seed);
+        let x = rng::randn((k, d), &mut r);
+        let y = (0..k).map(|i| (i * 7 + seed as usize) % m).collect();
+        (x, y)
+    }
+
+    fn no_kinks(net: &Mlp<f64>, x: &Array2<f64>) -> bool {
+        net.fprop_batch(x.view()).unwrap().h_a.iter().all(|v| v.abs() > 1e-2)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+        #[test]
+        fn matrix_gradient_matches_finite_differences(
+            d in 1usize..5, dh in 1usize..6, m in 2usize..4, k in 1usize..6, seed in 0u64..10_000,
+            l11 in 0.0..0.1f64, l12 in 0.0..0.1f64, l21 in 0.0..0.1f64, l22 in 0.0..0.1f64,
+        ) {
+            let mut net = Mlp::<f64>::init(d, dh, m, seed).unwrap();
+            // non-zero biases so that every code path is exercised
+            net.b1 = rng::randn(dh, &mut rng::seeded(seed + 7)) * 0.3;
+            net.b2 = rng::randn(m, &mut rng::seeded(seed + 8)) * 0.3;
+            let (x, y) = batch(k, d, m, seed);
+            prop_assume!(no_kinks(&net, &x));
+            // |W| entries away from 0 so the L1 term is differentiable within the stencil
+            prop_assume!(net.w1.iter().chain(net.w2.iter()).all(|w| w.abs() > 1e-2));
+            let reg = ElasticNet::new(l11, l12, l21, l22).unwrap();
+            let (_, g) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
+            let numeric = numerical_gradient(&net.to_dyn(), 1e-3, Stencil::Four, |p| {
+                Mlp::from_dyn(p).unwrap().loss_grad_matrix(x.view(), &y, &reg, false).unwrap().0
+            }).unwrap();
+            let check = GradCheck::compare(&PARAM_NAMES, &g.to_dyn(), &numeric).unwrap();
+            prop_assert!(check.max_rel_error() < 1e-7, "params: {}", check.max_rel_error());
+            let nx = numerical_gradient(&[x.clone().into_dyn()], 1e-3, Stencil::Four, |p| {
+                let xv = p[0].view().into_dimensionality::<Ix2>().unwrap();
+                net.loss_grad_matrix(xv, &y, &reg, false).unwrap().0
+            }).unwrap();
+            let cx = GradCheck::compare(&["X"], &[g.x.unwrap().into_dyn()], &nx).unwrap();
+            prop_assert!(cx.max_rel_error() < 1e-7, "X: {}", cx.max_rel_error());
+        }
+
+        #[test]
+        fn loop_equals_matrix(d in 1usize..6, dh in 1usize..8, m in 2usize..5, seed in 0u64..10_000, k in prop_oneof![Just(1usize), Just(10usize)]) {
+            let net = Mlp::<f64>::init(d, dh, m, seed).unwrap();
+            let (x, y) = batch(k, d, m, seed);
+            let reg = ElasticNet::new(0.01, 0.02, 0.03, 0.04).unwrap();
+            let (la, ga) = net.loss_grad_loop(x.view(), &y, &reg).unwrap();
+            let (lb, gb) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
+            prop_assert!((la - lb).abs() < 1e-12);
+            prop_assert!(ga.max_abs_diff(&gb) < 1e-12, "max diff {}", ga.max_abs_diff(&gb));
+        }
+    }
+
+    #[test]
+    fn f32_agrees_with_f64() {
+        let net64 = Mlp::<f64>::init(4, 5, 3, 1).unwrap();
+        let net32 = Mlp::<f32>::new(net64.w1.mapv(|v| v as f32), net64.b1.mapv(|v| v as f32), net64.w2.mapv(|v| v as f32), net64.b2.mapv(|v| v as f32)).unwrap();
+        let (x, y) = batch(6, 4, 3, 2);
+        let x32 = x.mapv(|v| v as f32);
+        let (l64, g64) = net64.loss_grad_matrix(x.view(), &y, &ElasticNet::none(), false).unwrap();
+        let (l32, g32) = net32.loss_grad_matrix(x32.view(), &y, &ElasticNet::none(), false).unwrap();
+        assert!((l64 - l32 as f64).abs() < 1e-5);
+        let d = g64.w1.iter().zip(g32.w1.iter()).map(|(a, &b)| (a - b as f64).abs()).fold(0.0, f64::max);
+        assert!(d < 1e-5);
+    }
+
+    #[test]
+    fn init_is_seeded_and_within_bounds() {
+        let a = Mlp::<f64>::init(784, 100, 10, 42).unwrap();
+        let b = Mlp::<f64>::init(784, 100, 10, 42).unwrap();
+        assert_eq!(a, b);
+        let r1 = 1.0 / 784f64.sqrt();
+        let r2 = 1.0 / 100f64.sqrt();
+        assert!(a.w1.iter().all(|v| v.abs() <= r1) && a.w2.iter().all(|v| v.abs() <= r2));
+        // the draws fill the interval: the extremes come within 1 % of the bound
+        assert!(a.w1.iter().fold(0.0f64, |m, v| m.max(v.abs())) > 0.99 * r1);
+        assert!(a.b1.iter().all(|&v| v == 0.0) && a.b2.iter().all(|&v| v == 0.0));
+        assert_eq!(a.n_params(), 100 * 784 + 100 + 10 * 100 + 10);
+        assert_ne!(a, Mlp::<f64>::init(784, 100, 10, 43).unwrap());
+    }
+
+    #[test]
+    fn softmax_outputs_and_prediction() {
+        let net = Mlp::<f64>::init(3, 4, 5, 0).unwrap();
+        let (x, y) = batch(8, 3, 5, 1);
+        let p = net.predict_proba(x.view()).unwrap();
+        for r in p.rows() {
+            assert!((r.sum() - 1.0).abs() < 1e-12 && r.iter().all(|&v| v > 0.0));
+        }
+        let pred = net.predict(x.view()).unwrap();
+        let err = net.error_rate(x.view(), &y).unwrap();
+        let manual = pred.iter().zip(&y).filter(|(a, b)| a != b).count() as f64 / 8.0;
+        assert_eq!(err, manual);
+        // one example: fprop's loss is −log o_s[y]
+        let (c, l) = net.fprop(x.row(0), y[0]).unwrap();
+        assert!((l + c.o_s[y[0]].ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_inputs_are_clear_errors() {
+        let net = Mlp::<f64>::init(784, 10, 10, 0).unwrap();
+        let x = Array2::<f64>::zeros((3, 2));
+        let e = net.loss_grad_matrix(x.view(), &[0, 1, 2], &ElasticNet::none(), false).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: W1 has 784 columns but x has 2 features");
+        let x = Array2::<f64>::zeros((3, 784));
+        let e = net.loss_grad_loop(x.view(), &[0, 1], &ElasticNet::none()).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: the minibatch has 3 examples but 2 labels");
+        let e = net.loss_grad_loop(x.view(), &[0, 1, 10], &ElasticNet::none()).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: class label 10 is out of range for 10 classes (labels are 0..10)");
+        let empty = Array2::<f64>::zeros((0, 784));
+        let e = net.error_rate(empty.view(), &[]).unwrap_err().to_string();
+        assert_eq!(e, "empty input: the minibatch has no examples");
+        let e = Mlp::<f64>::init(784, 0, 10, 0).unwrap_err().to_string();
+        assert_eq!(e, "invalid hyperparameter d_h (hidden units) = 0: must be at least 1");
+        let e = ElasticNet::new(0.0, -0.1, 0.0, 0.0).unwrap_err().to_string();
+        assert_eq!(e, "invalid hyperparameter lambda12 = -0.1: must be finite and >= 0");
+        let e = Mlp::new(Array2::<f64>::zeros((3, 2)), Array1::zeros(2), Array2::zeros((4, 3)), Array1::zeros(4)).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: b1 has 2 entries but W1 has 3 rows (d_h)");
+        let mut n2 = net.clone();
+        let (_, g) = net.loss_grad_matrix(x.view(), &[0, 1, 2], &ElasticNet::none(), false).unwrap();
+        let e = n2.sgd_step(&g, f64::NAN).unwrap_err().to_string();
+        assert_eq!(e, "invalid hyperparameter lr = NaN: the learning rate must be positive and finite");
+        let mut w1 = Array2::<f64>::zeros((2, 2));
+        w1[[0, 0]] = f64::INFINITY;
+        let e = Mlp::new(w1, Array1::zeros(2), Array2::zeros((2, 2)), Array1::zeros(2)).unwrap_err().to_string();
+        assert_eq!(e, "non-finite value: W1 contains NaN or infinity");
+    }
+}
