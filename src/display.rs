@@ -294,6 +294,12 @@ mod tests {
         let mut buf = vec![0; reader.output_buffer_size()];
         reader.next_frame(&mut buf).unwrap();
         assert!(buf.iter().any(|&b| b < 100), "no text was drawn");
+        let e = fig.save("/nonexistent-dir/fig.png").unwrap_err().to_string();
+        assert_eq!(e, "cannot access /nonexistent-dir/fig.png: No such file or directory (os error 2)");
+        let e = Figure::draw(10, 10, |_| Err("the closure failed".into())).unwrap_err().to_string();
+        assert_eq!(e, "figure: the closure failed");
+        let e = Figure::from_rgb(&[0; 5], 2, 2).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: an RGB image of 2x2 needs 12 bytes but the buffer has 5");
         let e = Figure::draw(0, 10, |_| Ok(())).unwrap_err().to_string();
         assert_eq!(e, "invalid hyperparameter figure size = 0x10: width and height must be between 1 and 8000 pixels");
     }

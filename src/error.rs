@@ -92,3 +92,30 @@ pub(crate) fn ensure_finite<'a, F: num_traits::Float + 'a>(
         Err(Error::NonFinite(format!("{what} contains NaN or infinity")))
     }
 }
+
+/// A dynamic-dimensional array as a vector, or [`Error::Shape`] naming it.
+pub(crate) fn to_ix1<F: Clone>(a: &ndarray::ArrayD<F>, name: &str) -> Result<ndarray::Array1<F>> {
+    a.clone()
+        .into_dimensionality::<ndarray::Ix1>()
+        .map_err(|_| Error::Shape(format!("{name} must be a vector, got an array of shape {:?}", a.shape())))
+}
+
+/// A dynamic-dimensional array as a matrix, or [`Error::Shape`] naming it.
+pub(crate) fn to_ix2<F: Clone>(a: &ndarray::ArrayD<F>, name: &str) -> Result<ndarray::Array2<F>> {
+    a.clone()
+        .into_dimensionality::<ndarray::Ix2>()
+        .map_err(|_| Error::Shape(format!("{name} must be a matrix, got an array of shape {:?}", a.shape())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndarray_shape_errors_convert() {
+        let e: Error = ndarray::Array1::<f64>::zeros(3).into_shape_with_order((2, 2)).unwrap_err().into();
+        assert_eq!(e.to_string(), "ShapeError/IncompatibleShape: incompatible shapes");
+        let e = to_ix2(&ndarray::Array1::<f64>::zeros(3).into_dyn(), "W1").unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: W1 must be a matrix, got an array of shape [3]");
+    }
+}

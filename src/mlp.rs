@@ -17,10 +17,10 @@
 //! [`Mlp::loss_grad_matrix`] (the whole minibatch in matrix products); they
 //! agree to rounding.
 
-use crate::error::{ensure_finite, ensure_param, ensure_shape, Error, Result};
+use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
 use rand::distributions::{Distribution, Uniform};
 
 /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
@@ -207,12 +207,7 @@ impl<F: Real> Mlp<F> {
     /// An MLP from arrays in the order of [`Mlp::to_dyn`].
     pub fn from_dyn(p: &[ArrayD<F>]) -> Result<Self> {
         ensure_shape(p.len() == 4, || format!("expected 4 parameter arrays (W1, b1, W2, b2), got {}", p.len()))?;
-        Mlp::new(
-            p[0].clone().into_dimensionality::<Ix2>()?,
-            p[1].clone().into_dimensionality::<Ix1>()?,
-            p[2].clone().into_dimensionality::<Ix2>()?,
-            p[3].clone().into_dimensionality::<Ix1>()?,
-        )
+        Mlp::new(to_ix2(&p[0], "W1")?, to_ix1(&p[1], "b1")?, to_ix2(&p[2], "W2")?, to_ix1(&p[3], "b2")?)
     }
 
     fn check_x(&self, d: usize) -> Result<()> {
@@ -424,6 +419,7 @@ mod tests {
     use super::*;
     use crate::gradcheck::{numerical_gradient, GradCheck, Stencil};
     use crate::rng;
+    use ndarray::Ix2;
     use proptest::prelude::*;
 
     fn batch(k: usize, d: usize, m: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
@@ -548,6 +544,10 @@ mod tests {
         let (_, g) = net.loss_grad_matrix(x.view(), &[0, 1, 2], &ElasticNet::none(), false).unwrap();
         let e = n2.sgd_step(&g, f64::NAN).unwrap_err().to_string();
         assert_eq!(e, "invalid hyperparameter lr = NaN: the learning rate must be positive and finite");
+        let mut p = net.to_dyn();
+        p.swap(0, 1);
+        let e = Mlp::from_dyn(&p).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: W1 must be a matrix, got an array of shape [10]");
         let mut w1 = Array2::<f64>::zeros((2, 2));
         w1[[0, 0]] = f64::INFINITY;
         let e = Mlp::new(w1, Array1::zeros(2), Array2::zeros((2, 2)), Array1::zeros(2)).unwrap_err().to_string();

@@ -6,8 +6,8 @@
 //! the upstream gradient ∂L/∂s and the cache (CS231n style).
 
 use crate::activation::Activation;
-use crate::error::{ensure_finite, ensure_shape, Result};
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, Ix1, Ix2};
+use crate::error::{ensure_finite, ensure_shape, to_ix1, to_ix2, Result};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1};
 
 /// One dense layer: s = φ(W x + b).
 #[derive(Clone, Debug, PartialEq)]
@@ -207,13 +207,13 @@ impl Network {
         let mut it = values.iter();
         let mut layers = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            let w = it.next().unwrap().clone().into_dimensionality::<Ix2>()?;
+            let w = to_ix2(it.next().unwrap(), "weights")?;
             ensure_shape(w.dim() == layer.w.dim(), || {
                 format!("new weights are {:?} but the layer's are {:?}", w.dim(), layer.w.dim())
             })?;
             let b = match &layer.b {
                 Some(old) => {
-                    let b = it.next().unwrap().clone().into_dimensionality::<Ix1>()?;
+                    let b = to_ix1(it.next().unwrap(), "bias")?;
                     ensure_shape(b.len() == old.len(), || {
                         format!("new bias has {} entries but the layer's has {}", b.len(), old.len())
                     })?;
@@ -244,7 +244,7 @@ mod tests {
     use super::*;
     use crate::gradcheck;
     use crate::rng;
-    use ndarray::array;
+    use ndarray::{array, Ix1};
     use proptest::prelude::*;
 
     fn random_net(sizes: &[usize], act: Activation, bias: bool, seed: u64) -> Network {
