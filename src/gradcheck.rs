@@ -3,8 +3,11 @@
 //! Centred differences ∂f/∂θᵢ ≈ (f(θ + h eᵢ) − f(θ − h eᵢ)) / 2h, error O(h²)
 //! (ps2 describes the one-sided (f(θ + ε) − f(θ))/ε, error O(ε); the centred
 //! form is the more accurate of the two at the same cost order).
-//! Comparison uses `rel_error = |a − b| / max(1e-8, |a| + |b|)` per entry
-//! (CS231n's), and ps2's ratio test backprop / finite difference ∈ [0.99, 1.01].
+//! Comparison: [`rel_error`] = max|a − b| / max(1e-8, max(|a| + |b|)) over a
+//! whole array (scale-aware: an entry of 1e-9 that differs by 1e-13, the
+//! finite-difference noise floor, does not dominate), the per-entry form
+//! |a − b| / max(1e-8, |a| + |b|) (CS231n's) in tables, and ps2's ratio test
+//! backprop / finite difference ∈ [0.99, 1.01].
 
 use crate::display::Table;
 use crate::error::{ensure_param, ensure_shape, Result};
@@ -97,10 +100,15 @@ pub fn rel_error_scalar(a: f64, b: f64) -> f64 {
     (a - b).abs() / (a.abs() + b.abs()).max(1e-8)
 }
 
-/// max over entries of |a − b| / max(1e-8, |a| + |b|).
+/// max|a − b| / max(1e-8, max(|a| + |b|)) over all entries of two arrays of the same shape.
 pub fn rel_error(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<f64> {
     ensure_shape(a.shape() == b.shape(), || format!("rel_error: shapes {:?} and {:?} differ", a.shape(), b.shape()))?;
-    Ok(a.iter().zip(b).map(|(&x, &y)| rel_error_scalar(x, y)).fold(0.0, f64::max))
+    Ok(pairs_rel_error(a.iter().copied().zip(b.iter().copied())))
+}
+
+fn pairs_rel_error(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let (diff, scale) = pairs.fold((0.0_f64, 0.0_f64), |(d, s), (x, y)| (d.max((x - y).abs()), s.max(x.abs() + y.abs())));
+    diff / scale.max(1e-8)
 }
 
 /// One scalar parameter in a check.
@@ -169,8 +177,14 @@ impl GradCheck {
         Ok(GradCheck { rows })
     }
 
-    /// Largest per-entry relative error.
-    pub fn max_rel_error(&self) -> f64 {
+    /// max|backprop − numeric| / max(1e-8, max(|backprop| + |numeric|)) over all rows.
+    pub fn rel_error(&self) -> f64 {
+        pairs_rel_error(self.rows.iter().map(|r| (r.backprop, r.numeric)))
+    }
+
+    /// Largest per-entry relative error |a − b| / max(1e-8, |a| + |b|); entries near
+    /// the finite-difference noise floor (~1e-10 absolute) can dominate it.
+    pub fn max_entry_rel_error(&self) -> f64 {
         self.rows.iter().map(CheckRow::rel_error).fold(0.0, f64::max)
     }
 
@@ -239,6 +253,19 @@ mod tests {
         let g4 = numerical_gradient(&[a], 1e-3, Stencil::Four, |p| p[0][[0]].exp() * p[0][[1]].sin()).unwrap();
         assert!((g4[0][[0]] - 1.5_f64.exp() * (-0.3_f64).sin()).abs() < 1e-11);
         assert!((g4[0][[1]] - 1.5_f64.exp() * (-0.3_f64).cos()).abs() < 1e-11);
+    }
+
+    #[test]
+    fn relative_errors() {
+        // powers of two, so every difference below is exact
+        let (e20, e33, e40) = (0.5f64.powi(20), 0.5f64.powi(33), 0.5f64.powi(40));
+        let a = ndarray::array![1.0, e20].into_dyn();
+        let b = ndarray::array![1.0 + e33, e20 + e40].into_dyn();
+        assert_eq!(rel_error(&a, &b).unwrap(), e33 / (2.0 + e33));
+        let c = GradCheck::compare(&["a"], &[a], &[b]).unwrap();
+        assert_eq!(c.rel_error(), e33 / (2.0 + e33));
+        // per entry, the small second entry dominates: 2^-40 / (2^-19 + 2^-40) ≈ 4.8e-7
+        assert_eq!(c.max_entry_rel_error(), e40 / (2.0 * e20 + e40));
     }
 
     #[test]
