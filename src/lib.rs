@@ -12,6 +12,7 @@ pub use ndarray;
 pub use plotters;
 
 pub mod activation;
+pub mod data;
 pub mod display;
 pub mod error;
 pub mod gradcheck;
@@ -24,6 +25,7 @@ pub mod optim;
 pub mod plot;
 pub mod quadratic;
 pub mod rng;
+pub mod train;
 
 pub use display::{Figure, Table};
 pub use error::{Error, Result};
@@ -68,6 +70,7 @@ macro_rules! assert_all_close {
 /// Everything a notebook needs: `use backprop::prelude::*;`.
 pub mod prelude {
     pub use crate::activation::{self, Activation};
+    pub use crate::data::{self, Dataset};
     pub use crate::display::{fmt_num, Figure, Table};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::{self, GradCheck, Stencil};
@@ -80,6 +83,7 @@ pub mod prelude {
     pub use crate::plot::{self, Chart, Legend};
     pub use crate::quadratic::{self, SymEigen};
     pub use crate::rng;
+    pub use crate::train::{self, TrainConfig};
     pub use crate::{assert_all_close, assert_close};
     pub use ndarray::{self, array, s, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2};
 }
