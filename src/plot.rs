@@ -323,3 +323,219 @@ mod tests {
         Chart::new("nan").line("s", &[1.0, 2.0, 3.0], &[1.0, f64::NAN, f64::INFINITY]).figure(200, 100).unwrap();
     }
 }
+
+/// Two panels from a training history: error rate and average loss against the epoch,
+/// train / valid / test in three colours (the test curves are left out when they are NaN).
+pub fn learning_curves(history: &[crate::train::EpochMetrics], title: &str) -> Result<Figure> {
+    if history.is_empty() {
+        return Err(Error::Empty("the training history is empty".into()));
+    }
+    let ep: Vec<f64> = history.iter().map(|m| m.epoch as f64).collect();
+    let col = |f: fn(&crate::train::EpochMetrics) -> f64| history.iter().map(f).collect::<Vec<f64>>();
+    let mut err = Chart::new(&format!("{title}: error rate")).labels("epoch", "error rate (%)");
+    let mut loss = Chart::new(&format!("{title}: average loss")).labels("epoch", "cross-entropy");
+    type Metric = fn(&crate::train::EpochMetrics) -> f64;
+    let sets: [(&str, Metric, Metric); 3] = [
+        ("train", |m| 100.0 * m.train_error, |m| m.train_loss),
+        ("valid", |m| 100.0 * m.valid_error, |m| m.valid_loss),
+        ("test", |m| 100.0 * m.test_error, |m| m.test_loss),
+    ];
+    for (name, e, l) in sets {
+        let ev = col(e);
+        if ev.iter().all(|v| v.is_nan()) {
+            continue;
+        }
+        err = err.series_with(name, &ep, &ev, Style::LinePoints);
+        loss = loss.series_with(name, &ep, &col(l), Style::LinePoints);
+    }
+    grid(&[err, loss], 2, 560, 400)
+}
+
+/// One decision-region panel: the class a classifier predicts at each point of a
+/// `res × res` grid over the data's bounding box (padded by 10 %), with the data on top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionPanel {
+    /// Title above the panel.
+    pub title: String,
+    /// (x_min, x_max, y_min, y_max) of the grid.
+    pub bounds: (f64, f64, f64, f64),
+    /// Grid resolution per axis.
+    pub res: usize,
+    /// Predicted class of grid cell (i, j), row-major with i along y.
+    pub cells: Vec<usize>,
+    /// The data points (2 features) and their labels.
+    pub points: Vec<(f64, f64, usize)>,
+}
+
+impl RegionPanel {
+    /// Evaluates `classify` (rows of 2 features → one class per row) on the grid.
+    pub fn new(
+        title: &str,
+        data: &crate::data::Dataset<f64>,
+        res: usize,
+        classify: impl Fn(ndarray::ArrayView2<f64>) -> Result<Vec<usize>>,
+    ) -> Result<RegionPanel> {
+        if data.x.ncols() != 2 {
+            return Err(Error::Shape(format!("decision regions need 2 features, the data have {}", data.x.ncols())));
+        }
+        if data.is_empty() || res < 2 {
+            return Err(Error::Empty("decision regions need data points and a grid of at least 2 x 2".into()));
+        }
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        for r in data.x.rows() {
+            x0 = x0.min(r[0]);
+            x1 = x1.max(r[0]);
+            y0 = y0.min(r[1]);
+            y1 = y1.max(r[1]);
+        }
+        let (px, py) = (0.1 * (x1 - x0).max(1e-9), 0.1 * (y1 - y0).max(1e-9));
+        let bounds = (x0 - px, x1 + px, y0 - py, y1 + py);
+        let grid = ndarray::Array2::from_shape_fn((res * res, 2), |(k, c)| {
+            let (i, j) = (k / res, k % res);
+            if c == 0 {
+                bounds.0 + (j as f64 + 0.5) / res as f64 * (bounds.1 - bounds.0)
+            } else {
+                bounds.2 + (i as f64 + 0.5) / res as f64 * (bounds.3 - bounds.2)
+            }
+        });
+        let cells = classify(grid.view())?;
+        if cells.len() != res * res {
+            return Err(Error::Shape(format!("the classifier returned {} classes for {} grid points", cells.len(), res * res)));
+        }
+        let points = data.x.rows().into_iter().zip(&data.y).map(|(r, &c)| (r[0], r[1], c)).collect();
+        Ok(RegionPanel { title: title.into(), bounds, res, cells, points })
+    }
+
+    /// Fraction of the data points whose region class equals their label.
+    pub fn agreement(&self) -> f64 {
+        let (x0, x1, y0, y1) = self.bounds;
+        let ok = self
+            .points
+            .iter()
+            .filter(|&&(x, y, c)| {
+                let j = (((x - x0) / (x1 - x0) * self.res as f64) as usize).min(self.res - 1);
+                let i = (((y - y0) / (y1 - y0) * self.res as f64) as usize).min(self.res - 1);
+                self.cells[i * self.res + j] == c
+            })
+            .count();
+        ok as f64 / self.points.len() as f64
+    }
+
+    fn draw_on(&self, area: &Area) -> DrawResult {
+        let (x0, x1, y0, y1) = self.bounds;
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, (FONT, 19))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(44)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart.configure_mesh().disable_mesh().label_style((FONT, 13)).draw()?;
+        let (dx, dy) = ((x1 - x0) / self.res as f64, (y1 - y0) / self.res as f64);
+        chart.draw_series(self.cells.iter().enumerate().map(|(k, &c)| {
+            let (i, j) = (k / self.res, k % self.res);
+            let (cx, cy) = (x0 + j as f64 * dx, y0 + i as f64 * dy);
+            Rectangle::new([(cx, cy), (cx + dx, cy + dy)], COLORS[c % COLORS.len()].mix(0.25).filled())
+        }))?;
+        chart.draw_series(self.points.iter().map(|&(x, y, c)| Circle::new((x, y), 3, COLORS[c % COLORS.len()].filled())))?;
+        chart.draw_series(self.points.iter().map(|&(x, y, _)| Circle::new((x, y), 3, BLACK.mix(0.6).stroke_width(1))))?;
+        Ok(())
+    }
+}
+
+/// Several decision-region panels in one PNG, `cols` per row.
+pub fn regions_grid(panels: &[RegionPanel], cols: usize, panel: u32) -> Result<Figure> {
+    if panels.is_empty() || cols == 0 {
+        return Err(Error::Empty("regions_grid needs at least one panel and one column".into()));
+    }
+    let cols = cols.min(panels.len());
+    let rows = panels.len().div_ceil(cols);
+    Figure::draw(panel * cols as u32, panel * rows as u32, |root| {
+        for (p, a) in panels.iter().zip(root.split_evenly((rows, cols)).iter()) {
+            p.draw_on(a)?;
+        }
+        Ok(())
+    })
+}
+
+/// A grid of grey-scale images (each row of `images` is one `side × side` image with values in
+/// [0, 1]) with a caption each: the class name, or "predicted (true)" in red when a prediction is wrong.
+pub fn image_grid(
+    images: ndarray::ArrayView2<f64>,
+    side: usize,
+    labels: &[usize],
+    predicted: Option<&[usize]>,
+    names: &[&str],
+    cols: usize,
+) -> Result<Figure> {
+    let n = images.nrows();
+    if n == 0 || cols == 0 {
+        return Err(Error::Empty("image_grid needs at least one image and one column".into()));
+    }
+    if images.ncols() != side * side || labels.len() != n || predicted.is_some_and(|p| p.len() != n) {
+        return Err(Error::Shape(format!(
+            "image_grid: {n} images of {} pixels (side {side} needs {}), {} labels, {} predictions",
+            images.ncols(),
+            side * side,
+            labels.len(),
+            predicted.map_or(n, |p| p.len())
+        )));
+    }
+    if let Some(&bad) = labels.iter().chain(predicted.unwrap_or(&[]).iter()).find(|&&c| c >= names.len()) {
+        return Err(Error::Shape(format!("class {bad} has no name ({} names given)", names.len())));
+    }
+    let (scale, caption) = (4u32, 34u32);
+    let cell_w = side as u32 * scale + 16;
+    let cell_h = side as u32 * scale + caption;
+    let cols = cols.min(n);
+    let rows = n.div_ceil(cols);
+    Figure::draw(cell_w * cols as u32, cell_h * rows as u32, |root| {
+        for (k, area) in root.split_evenly((rows, cols)).iter().enumerate().take(n) {
+            let img = images.row(k);
+            for (p, &v) in img.iter().enumerate() {
+                let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8; // dark ink on white
+                let (r, c) = ((p / side) as i32, (p % side) as i32);
+                let s = scale as i32;
+                area.draw(&Rectangle::new([(8 + c * s, 4 + r * s), (8 + (c + 1) * s, 4 + (r + 1) * s)], RGBColor(g, g, g).filled()))?;
+            }
+            let truth = names[labels[k]];
+            let (text, color) = match predicted {
+                Some(p) if p[k] != labels[k] => (format!("{} ({truth})", names[p[k]]), RED),
+                _ => (truth.to_string(), BLACK),
+            };
+            area.draw(&Text::new(text, (4, 6 + side as i32 * scale as i32), (FONT, 14).into_font().color(&color)))?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod figure_tests {
+    use super::*;
+    use crate::data::two_circles;
+
+    #[test]
+    fn regions_of_a_known_classifier() {
+        let d = two_circles(200, 0.0, 0.5, 1).unwrap();
+        // the ideal classifier for noiseless circles: inside radius 0.75 is class 1
+        let p = RegionPanel::new("radius rule", &d, 60, |g| Ok(g.rows().into_iter().map(|r| usize::from(r[0].hypot(r[1]) < 0.75)).collect())).unwrap();
+        assert_eq!(p.agreement(), 1.0);
+        let q = RegionPanel::new("always 0", &d, 60, |g| Ok(vec![0; g.nrows()])).unwrap();
+        assert_eq!(q.agreement(), 0.5);
+        let f = regions_grid(&[p, q], 2, 300).unwrap();
+        assert_eq!((f.width, f.height), (600, 300));
+        let e = RegionPanel::new("bad", &d, 10, |_| Ok(vec![0; 3])).unwrap_err().to_string();
+        assert_eq!(e, "shape mismatch: the classifier returned 3 classes for 100 grid points");
+    }
+
+    #[test]
+    fn image_grid_and_curves() {
+        let imgs = ndarray::Array2::from_shape_fn((3, 16), |(i, p)| ((i + p) % 4) as f64 / 3.0);
+        let f = image_grid(imgs.view(), 4, &[0, 1, 1], Some(&[0, 0, 1]), &["a", "b"], 2).unwrap();
+        assert!(f.width > 0);
+        let e = image_grid(imgs.view(), 5, &[0, 1, 1], None, &["a", "b"], 2).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch: image_grid: 3 images of 16 pixels (side 5 needs 25)"), "{e}");
+        let h = vec![crate::train::EpochMetrics { epoch: 0, train_error: 0.5, train_loss: 1.0, train_reg_loss: 1.0, valid_error: 0.5, valid_loss: 1.0, test_error: f64::NAN, test_loss: f64::NAN, seconds: 0.0 }];
+        assert_eq!(learning_curves(&h, "t").unwrap().width, 1120);
+        assert!(learning_curves(&[], "t").is_err());
+    }
+}
