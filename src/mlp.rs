@@ -272,9 +272,39 @@ impl<F: Real> Mlp<F> {
         g.w2.zip_mut_with(&self.w2, |gv, &w| *gv = *gv + reg.l21 * sign(w) + two * reg.l22 * w);
     }
 
+    /// One example's forward and backward pass, adding its unregularised gradient to `g`
+    /// in place (rank-1 updates ∂W += δ ⊗ input, skipping units whose δ is 0) and its
+    /// input gradient W1ᵀ ∂L/∂h_a to `gx` when given. Returns L(x, y). The same maths as
+    /// [`Mlp::fprop`] + [`Mlp::bprop`], without allocating a d_h × d matrix per example.
+    fn accumulate_example(&self, x: ArrayView1<F>, y: usize, g: &mut Grads<F>, gx: Option<ndarray::ArrayViewMut1<F>>) -> F {
+        let h_a = self.w1.dot(&x) + &self.b1;
+        let h_s = h_a.mapv(relu);
+        let o_a = self.w2.dot(&h_s) + &self.b2;
+        let loss = -log_softmax(o_a.view())[y];
+        let mut grad_oa = softmax(o_a.view());
+        grad_oa[y] -= F::one();
+        for (k, &d) in grad_oa.iter().enumerate() {
+            g.w2.row_mut(k).scaled_add(d, &h_s);
+        }
+        g.b2 += &grad_oa;
+        let mut grad_ha = self.w2.t().dot(&grad_oa);
+        grad_ha.zip_mut_with(&h_a, |v, &a| *v *= step(a));
+        for (j, &d) in grad_ha.iter().enumerate() {
+            if d != F::zero() {
+                g.w1.row_mut(j).scaled_add(d, &x);
+            }
+        }
+        g.b1 += &grad_ha;
+        if let Some(mut gx) = gx {
+            gx.assign(&self.w1.t().dot(&grad_ha));
+        }
+        loss
+    }
+
     /// Minibatch loss (mean over the K examples, plus the penalty) and its gradient,
-    /// by looping over the examples with [`Mlp::fprop`] / [`Mlp::bprop`] and averaging.
-    pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>) -> Result<(F, Grads<F>)> {
+    /// by looping over the examples one at a time and averaging (no matrix products
+    /// over the minibatch). `input_grad` also returns ∂/∂X.
+    pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
         self.check_batch(&x, y)?;
         let (d, dh, m) = self.dims();
         let k = x.nrows();
@@ -284,25 +314,22 @@ impl<F: Real> Mlp<F> {
             b1: Array1::zeros(dh),
             w2: Array2::zeros((m, dh)),
             b2: Array1::zeros(m),
-            x: Some(Array2::zeros((k, d))),
+            x: input_grad.then(|| Array2::zeros((k, d))),
         };
         for (i, (xi, &yi)) in x.rows().into_iter().zip(y).enumerate() {
-            let (cache, l) = self.fprop(xi, yi)?;
-            total += l;
-            let gi = self.bprop(xi, yi, &cache)?;
-            g.w1 += &gi.w1;
-            g.b1 += &gi.b1;
-            g.w2 += &gi.w2;
-            g.b2 += &gi.b2;
-            if let (Some(gx), Some(gix)) = (g.x.as_mut(), gi.x.as_ref()) {
-                gx.row_mut(i).assign(&(gix.row(0).mapv(|v| v / F::from_usize(k).unwrap())));
-            }
+            let mut acc = g.x.take();
+            total += self.accumulate_example(xi, yi, &mut g, acc.as_mut().map(|a| a.row_mut(i)));
+            g.x = acc;
         }
         let kf = F::from_usize(k).unwrap();
-        g.w1.mapv_inplace(|v| v / kf);
-        g.b1.mapv_inplace(|v| v / kf);
-        g.w2.mapv_inplace(|v| v / kf);
-        g.b2.mapv_inplace(|v| v / kf);
+        let inv = F::one() / kf;
+        g.w1.mapv_inplace(|v| v * inv);
+        g.b1.mapv_inplace(|v| v * inv);
+        g.w2.mapv_inplace(|v| v * inv);
+        g.b2.mapv_inplace(|v| v * inv);
+        if let Some(gx) = g.x.as_mut() {
+            gx.mapv_inplace(|v| v * inv);
+        }
         self.add_penalty_grad(&mut g, reg);
         Ok((total / kf + self.penalty(reg), g))
     }
@@ -468,11 +495,29 @@ mod tests {
             let net = Mlp::<f64>::init(d, dh, m, seed).unwrap();
             let (x, y) = batch(k, d, m, seed);
             let reg = ElasticNet::new(0.01, 0.02, 0.03, 0.04).unwrap();
-            let (la, ga) = net.loss_grad_loop(x.view(), &y, &reg).unwrap();
+            let (la, ga) = net.loss_grad_loop(x.view(), &y, &reg, true).unwrap();
             let (lb, gb) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
             prop_assert!((la - lb).abs() < 1e-12);
             prop_assert!(ga.max_abs_diff(&gb) < 1e-12, "max diff {}", ga.max_abs_diff(&gb));
         }
+    }
+
+    #[test]
+    fn loop_equals_mean_of_fprop_bprop() {
+        let net = Mlp::<f64>::init(5, 7, 3, 4).unwrap();
+        let (x, y) = batch(6, 5, 3, 9);
+        let (l, g) = net.loss_grad_loop(x.view(), &y, &ElasticNet::none(), true).unwrap();
+        let (mut lsum, mut w1) = (0.0, Array2::<f64>::zeros((7, 5)));
+        for (i, &c) in y.iter().enumerate() {
+            let (cache, li) = net.fprop(x.row(i), c).unwrap();
+            lsum += li;
+            let gi = net.bprop(x.row(i), c, &cache).unwrap();
+            w1 += &gi.w1;
+            let gx = gi.x.unwrap();
+            assert!((gx.row(0).to_owned() / 6.0 - g.x.as_ref().unwrap().row(i)).iter().all(|v| v.abs() < 1e-15));
+        }
+        assert!((lsum / 6.0 - l).abs() < 1e-14);
+        assert!((w1 / 6.0 - &g.w1).iter().all(|v| v.abs() < 1e-15));
     }
 
     #[test]
@@ -527,9 +572,9 @@ mod tests {
         let e = net.loss_grad_matrix(x.view(), &[0, 1, 2], &ElasticNet::none(), false).unwrap_err().to_string();
         assert_eq!(e, "shape mismatch: W1 has 784 columns but x has 2 features");
         let x = Array2::<f64>::zeros((3, 784));
-        let e = net.loss_grad_loop(x.view(), &[0, 1], &ElasticNet::none()).unwrap_err().to_string();
+        let e = net.loss_grad_loop(x.view(), &[0, 1], &ElasticNet::none(), false).unwrap_err().to_string();
         assert_eq!(e, "shape mismatch: the minibatch has 3 examples but 2 labels");
-        let e = net.loss_grad_loop(x.view(), &[0, 1, 10], &ElasticNet::none()).unwrap_err().to_string();
+        let e = net.loss_grad_loop(x.view(), &[0, 1, 10], &ElasticNet::none(), false).unwrap_err().to_string();
         assert_eq!(e, "shape mismatch: class label 10 is out of range for 10 classes (labels are 0..10)");
         let empty = Array2::<f64>::zeros((0, 784));
         let e = net.error_rate(empty.view(), &[]).unwrap_err().to_string();

@@ -219,7 +219,7 @@ pub fn train_epoch<F: Real>(
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
         let (loss, g) = match cfg.implementation {
             Impl::Matrix => model.loss_grad_matrix(xb.view(), &yb, &cfg.reg, false)?,
-            Impl::Loop => model.loss_grad_loop(xb.view(), &yb, &cfg.reg)?,
+            Impl::Loop => model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?,
         };
         let l = loss.to_f64().unwrap();
         if !l.is_finite() {

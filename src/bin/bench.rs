@@ -83,9 +83,8 @@ fn numpy_epoch(a: &Args, imp: &str, dtype: &str, hidden: usize, threads: usize) 
     json[at..].split([',', '}']).next()?.trim().parse().ok()
 }
 
-fn gemm_gflops(threads: usize) -> f64 {
-    // a 2048^3 f64 product through ndarray (matrixmultiply), as a practical peak
-    std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
+fn gemm_gflops() -> f64 {
+    // a 1024^3 f64 product through ndarray (matrixmultiply) with this process's thread count
     let n = 1024;
     let a = backprop::ndarray::Array2::<f64>::from_shape_fn((n, n), |(i, j)| ((i + 2 * j) % 7) as f64);
     let t0 = Instant::now();
@@ -124,22 +123,25 @@ fn main() -> Result<()> {
     if threads_here == 0 {
         let exe = std::env::current_exe().expect("own path");
         let mut all = String::new();
+        let mut rust_peak = Vec::new();
         for t in [1, 2] {
             let out = Command::new(&exe).args(std::env::args().skip(1)).env("MATMUL_NUM_THREADS", t.to_string()).output().expect("run bench");
             eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            all += &String::from_utf8_lossy(&out.stdout);
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            rust_peak.push(text.lines().find_map(|l| l.strip_prefix("peak ")).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(f64::NAN));
+            all += &text.lines().filter(|l| l.starts_with('|')).map(|l| format!("{l}\n")).collect::<String>();
         }
         let mut peaks = String::new();
         for t in [1, 2] {
             peaks += &format!(
                 "| {t} | {:.0} | {} | {} |\n",
-                gemm_gflops(t),
+                rust_peak[t - 1],
                 numpy_gemm(&a, t, "float64").map_or("—".into(), |g| format!("{g:.0}")),
                 numpy_gemm(&a, t, "float32").map_or("—".into(), |g| format!("{g:.0}"))
             );
         }
         let md = format!(
-            "# Benchmarks\n\n\
+            "## One training epoch, Rust beside numpy\n\n\
              One Fashion-MNIST training epoch (50 000 images, K = 100, plain SGD, no evaluation) of ps2's MLP, \
              Rust (`backprop`, this repository) beside the numpy reference `../shared/bench/numpy_mlp.py` run on the \
              same machine in the same session. Median of {e} epochs; loop versions timed on {lb} minibatches and \
@@ -156,7 +158,14 @@ fn main() -> Result<()> {
             f100 = flops(100) / 1e9,
             f512 = flops(512) / 1e9,
         );
-        std::fs::write(&a.out, md).map_err(|source| backprop::Error::Io { path: a.out.display().to_string(), source })?;
+        // replace only the generated section, keeping hand-written notes around it
+        let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+        let old = std::fs::read_to_string(&a.out).unwrap_or_default();
+        let new = match (old.find(begin), old.find(end)) {
+            (Some(b), Some(e)) if b < e => format!("{}{begin}\n{md}{}", &old[..b], &old[e..]),
+            _ => format!("{begin}\n{md}{end}\n"),
+        };
+        std::fs::write(&a.out, new).map_err(|source| backprop::Error::Io { path: a.out.display().to_string(), source })?;
         println!("wrote {}", a.out.display());
         return Ok(());
     }
@@ -178,5 +187,6 @@ fn main() -> Result<()> {
         ));
     }
     println!("{}", rows.join("\n"));
+    println!("peak {:.1}", gemm_gflops());
     Ok(())
 }
