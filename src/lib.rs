@@ -17,6 +17,7 @@ pub mod display;
 pub mod error;
 pub mod gradcheck;
 pub mod jacobian;
+pub mod kernels;
 pub mod logistic;
 pub mod loss;
 pub mod mlp;

@@ -18,6 +18,7 @@
 //! agree to rounding.
 
 use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
+use crate::kernels;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
@@ -272,38 +273,17 @@ impl<F: Real> Mlp<F> {
         g.w2.zip_mut_with(&self.w2, |gv, &w| *gv = *gv + reg.l21 * sign(w) + two * reg.l22 * w);
     }
 
-    /// One example's forward and backward pass, adding its unregularised gradient to `g`
-    /// in place (rank-1 updates ∂W += δ ⊗ input, skipping units whose δ is 0) and its
-    /// input gradient W1ᵀ ∂L/∂h_a to `gx` when given. Returns L(x, y). The same maths as
-    /// [`Mlp::fprop`] + [`Mlp::bprop`], without allocating a d_h × d matrix per example.
-    fn accumulate_example(&self, x: ArrayView1<F>, y: usize, g: &mut Grads<F>, gx: Option<ndarray::ArrayViewMut1<F>>) -> F {
-        let h_a = self.w1.dot(&x) + &self.b1;
-        let h_s = h_a.mapv(relu);
-        let o_a = self.w2.dot(&h_s) + &self.b2;
-        let loss = -log_softmax(o_a.view())[y];
-        let mut grad_oa = softmax(o_a.view());
-        grad_oa[y] -= F::one();
-        for (k, &d) in grad_oa.iter().enumerate() {
-            g.w2.row_mut(k).scaled_add(d, &h_s);
-        }
-        g.b2 += &grad_oa;
-        let mut grad_ha = self.w2.t().dot(&grad_oa);
-        grad_ha.zip_mut_with(&h_a, |v, &a| *v *= step(a));
-        for (j, &d) in grad_ha.iter().enumerate() {
-            if d != F::zero() {
-                g.w1.row_mut(j).scaled_add(d, &x);
-            }
-        }
-        g.b1 += &grad_ha;
-        if let Some(mut gx) = gx {
-            gx.assign(&self.w1.t().dot(&grad_ha));
-        }
-        loss
-    }
-
     /// Minibatch loss (mean over the K examples, plus the penalty) and its gradient,
-    /// by looping over the examples one at a time and averaging (no matrix products
-    /// over the minibatch). `input_grad` also returns ∂/∂X.
+    /// looping over the examples one at a time (no matrix products over the minibatch):
+    ///
+    /// 1. for each example, the forward pass and the backward pass down to
+    ///    δᵢ = ∂L/∂h_a (the same maths as [`Mlp::fprop`] + [`Mlp::bprop`]), adding its
+    ///    W2, b2 and b1 gradients in place;
+    /// 2. ∂W1 = Σᵢ δᵢ xᵢᵀ, each example's rank-1 update added on its own (rows with δ = 0
+    ///    skipped), scheduled in blocks of hidden units so that the block of the gradient
+    ///    being updated stays in cache while the K examples stream past.
+    ///
+    /// `input_grad` also returns ∂/∂X.
     pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
         self.check_batch(&x, y)?;
         let (d, dh, m) = self.dims();
@@ -316,10 +296,46 @@ impl<F: Real> Mlp<F> {
             b2: Array1::zeros(m),
             x: input_grad.then(|| Array2::zeros((k, d))),
         };
+        let mut deltas = Array2::<F>::zeros((k, dh));
+        let w1_rows: Option<Vec<&[F]>> = self.w1.rows().into_iter().map(|r| r.to_slice()).collect();
         for (i, (xi, &yi)) in x.rows().into_iter().zip(y).enumerate() {
-            let mut acc = g.x.take();
-            total += self.accumulate_example(xi, yi, &mut g, acc.as_mut().map(|a| a.row_mut(i)));
-            g.x = acc;
+            // h_a = W1 x + b1, row by row with the SIMD dot kernel when the memory layout allows
+            let h_a = match (&w1_rows, xi.to_slice()) {
+                (Some(rows), Some(xs)) => Array1::from_iter(rows.iter().zip(&self.b1).map(|(r, &b)| kernels::dot(r, xs) + b)),
+                _ => self.w1.dot(&xi) + &self.b1,
+            };
+            let h_s = h_a.mapv(relu);
+            let o_a = self.w2.dot(&h_s) + &self.b2;
+            total += -log_softmax(o_a.view())[yi];
+            let mut grad_oa = softmax(o_a.view());
+            grad_oa[yi] -= F::one();
+            for (kk, &dv) in grad_oa.iter().enumerate() {
+                g.w2.row_mut(kk).scaled_add(dv, &h_s);
+            }
+            g.b2 += &grad_oa;
+            let mut grad_ha = self.w2.t().dot(&grad_oa);
+            grad_ha.zip_mut_with(&h_a, |v, &a| *v *= step(a));
+            g.b1 += &grad_ha;
+            if let Some(gx) = g.x.as_mut() {
+                gx.row_mut(i).assign(&self.w1.t().dot(&grad_ha));
+            }
+            deltas.row_mut(i).assign(&grad_ha);
+        }
+        const BLOCK: usize = 8;
+        for j0 in (0..dh).step_by(BLOCK) {
+            let j1 = (j0 + BLOCK).min(dh);
+            for (i, xi) in x.rows().into_iter().enumerate() {
+                for j in j0..j1 {
+                    let dv = deltas[[i, j]];
+                    if dv != F::zero() {
+                        let mut row = g.w1.row_mut(j);
+                        match (row.as_slice_mut(), xi.to_slice()) {
+                            (Some(r), Some(xs)) => kernels::axpy(dv, xs, r),
+                            _ => row.scaled_add(dv, &xi),
+                        }
+                    }
+                }
+            }
         }
         let kf = F::from_usize(k).unwrap();
         let inv = F::one() / kf;
