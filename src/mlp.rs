@@ -18,7 +18,9 @@
 //! agree to rounding.
 
 use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
+use crate::activation::{relu, relu_prime as step, sign};
 use crate::kernels;
+use crate::network::outer;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
@@ -136,26 +138,6 @@ impl<F: Real> Grads<F> {
 
 /// The parameter names in the order of [`Mlp::to_dyn`] and [`Grads::to_dyn`].
 pub const PARAM_NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
-
-fn relu<F: Real>(v: F) -> F {
-    if v > F::zero() {
-        v
-    } else {
-        F::zero()
-    }
-}
-
-fn step<F: Real>(v: F) -> F {
-    if v > F::zero() {
-        F::one()
-    } else {
-        F::zero()
-    }
-}
-
-fn sign<F: Real>(v: F) -> F {
-    crate::activation::sign(v)
-}
 
 impl<F: Real> Mlp<F> {
     /// An MLP from explicit parameters; shapes and finiteness are checked.
@@ -443,7 +425,8 @@ impl<F: Real> Mlp<F> {
     }
 }
 
-fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
+/// Index of the largest entry (the first one on ties).
+pub(crate) fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
     let mut best = 0;
     for (i, &v) in r.iter().enumerate() {
         if v > r[best] {
@@ -451,10 +434,6 @@ fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
         }
     }
     best
-}
-
-fn outer<F: Real>(u: &Array1<F>, v: &Array1<F>) -> Array2<F> {
-    u.view().insert_axis(Axis(1)).dot(&v.view().insert_axis(Axis(0)))
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ impl Dense {
 }
 
 /// Outer product u vᵀ.
-pub fn outer(u: &Array1<f64>, v: &Array1<f64>) -> Array2<f64> {
+pub fn outer<F: crate::Real>(u: &Array1<F>, v: &Array1<F>) -> Array2<F> {
     let uc = u.view().insert_axis(ndarray::Axis(1));
     let vr = v.view().insert_axis(ndarray::Axis(0));
     uc.dot(&vr)

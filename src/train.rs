@@ -185,8 +185,7 @@ pub fn evaluate<F: Real>(model: &Mlp<F>, data: &Dataset<F>) -> Result<(f64, f64)
         let cache = model.fprop_batch(x)?;
         loss += model.batch_loss(&cache, y)?.to_f64().unwrap() * (end - start) as f64;
         for (row, &c) in cache.o_a.rows().into_iter().zip(y) {
-            let pred = row.iter().enumerate().fold(0, |b, (i, &v)| if v > row[b] { i } else { b });
-            wrong += (pred != c) as usize;
+            wrong += (crate::mlp::argmax(row) != c) as usize;
         }
     }
     Ok((wrong as f64 / data.len() as f64, loss / data.len() as f64))
@@ -279,7 +278,8 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
     let m0 = metrics(0, &model, &cfg.reg, train, valid, test, 0.0)?;
     emit(&m0, &mut log)?;
     let mut history = vec![m0];
-    let mut best = (0usize, history[0].valid_error, model.clone());
+    // (epoch, validation error, parameters) of the best epoch so far; kept only with early stopping
+    let mut best = cfg.patience.map(|_| (0usize, history[0].valid_error, model.clone()));
     let mut velocity = None;
     let mut stopped_early = false;
     for epoch in 1..=cfg.epochs {
@@ -293,19 +293,22 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
         }
         let m = metrics(epoch, &model, &cfg.reg, train, valid, test, seconds)?;
         emit(&m, &mut log)?;
-        let improved = m.valid_error < best.1;
+        let valid_error = m.valid_error;
         history.push(m);
-        if improved || cfg.patience.is_none() {
-            best = (epoch, history[epoch].valid_error.min(best.1), model.clone());
-        } else if let Some(p) = cfg.patience {
-            if epoch - best.0 >= p {
+        if let (Some(p), Some(b)) = (cfg.patience, best.as_mut()) {
+            if valid_error < b.1 {
+                *b = (epoch, valid_error, model.clone());
+            } else if epoch - b.0 >= p {
                 stopped_early = true;
                 break;
             }
         }
     }
     // without early stopping, the model is the last one; with it, the best one
-    let (best_epoch, model) = if cfg.patience.is_some() { (best.0, best.2) } else { (history.len() - 1, model) };
+    let (best_epoch, model) = match best {
+        Some((epoch, _, best_model)) => (epoch, best_model),
+        None => (history.len() - 1, model),
+    };
     Ok(TrainResult { model, history, best_epoch, stopped_early })
 }
 
