@@ -23,6 +23,7 @@ use crate::kernels;
 use crate::network::outer;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
 use rand::distributions::{Distribution, Uniform};
 
@@ -118,6 +119,17 @@ pub struct Grads<F> {
 }
 
 impl<F: Real> Grads<F> {
+    /// Zero gradients shaped like `model`'s parameters (no input gradient).
+    pub fn zeros_like(model: &Mlp<F>) -> Self {
+        Grads {
+            w1: Array2::zeros(model.w1.dim()),
+            b1: Array1::zeros(model.b1.len()),
+            w2: Array2::zeros(model.w2.dim()),
+            b2: Array1::zeros(model.b2.len()),
+            x: None,
+        }
+    }
+
     /// max |a − b| over all parameter gradients (and the input gradients when both have them).
     pub fn max_abs_diff(&self, other: &Grads<F>) -> F {
         fn d<F: Real, D: ndarray::Dimension>(a: &ndarray::Array<F, D>, b: &ndarray::Array<F, D>) -> F {
@@ -240,6 +252,9 @@ impl<F: Real> Mlp<F> {
 
     /// The elastic-net penalty of these weights.
     pub fn penalty(&self, reg: &ElasticNet<F>) -> F {
+        if reg.is_zero() {
+            return F::zero(); // skips two passes over W1 per minibatch in unregularised training
+        }
         let l1 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v.abs());
         let l2 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v * v);
         reg.l11 * l1(&self.w1) + reg.l12 * l2(&self.w1) + reg.l21 * l1(&self.w2) + reg.l22 * l2(&self.w2)
@@ -359,21 +374,44 @@ impl<F: Real> Mlp<F> {
     /// G_oa = (O_s − onehot(Y)) / K; ∂W2 = G_oaᵀ H_s; ∂b2 = Σᵢ G_oa[i]; G_hs = G_oa W2;
     /// G_ha = G_hs ⊙ 1[H_a > 0]; ∂W1 = G_haᵀ X; ∂b1 = Σᵢ G_ha[i]; ∂X = G_ha W1 (only when `input_grad`).
     pub fn bprop_batch(&self, x: ArrayView2<F>, y: &[usize], cache: &BatchCache<F>, input_grad: bool) -> Result<Grads<F>> {
-        self.check_batch(&x, y)?;
-        let k = F::from_usize(x.nrows()).unwrap();
+        let mut g = Grads::zeros_like(self);
+        self.bprop_batch_into(x, y, cache, &mut g)?;
+        if input_grad {
+            // recomputed here rather than kept from bprop_batch_into, which does not need it
+            let mut grad_ha = self.grad_oa(y, cache).dot(&self.w2);
+            grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
+            g.x = Some(grad_ha.dot(&self.w1));
+        }
+        Ok(g)
+    }
+
+    /// G_oa = (O_s − onehot(Y)) / K.
+    fn grad_oa(&self, y: &[usize], cache: &BatchCache<F>) -> Array2<F> {
+        let k = F::from_usize(y.len()).unwrap();
         let mut grad_oa = cache.o_s.clone();
         for (i, &c) in y.iter().enumerate() {
             grad_oa[[i, c]] -= F::one();
         }
         grad_oa.mapv_inplace(|v| v / k);
-        let grad_w2 = grad_oa.t().dot(&cache.h_s);
-        let grad_b2 = grad_oa.sum_axis(Axis(0));
+        grad_oa
+    }
+
+    /// [`Mlp::bprop_batch`] writing the parameter gradients into `g` (overwritten, `g.x` untouched),
+    /// so that a training loop reuses one set of gradient buffers instead of allocating
+    /// d_h × d entries per minibatch.
+    pub fn bprop_batch_into(&self, x: ArrayView2<F>, y: &[usize], cache: &BatchCache<F>, g: &mut Grads<F>) -> Result<()> {
+        self.check_batch(&x, y)?;
+        ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
+            "gradient buffers do not match the network's parameters".into()
+        })?;
+        let grad_oa = self.grad_oa(y, cache);
+        general_mat_mul(F::one(), &grad_oa.t(), &cache.h_s, F::zero(), &mut g.w2);
+        g.b2.assign(&grad_oa.sum_axis(Axis(0)));
         let mut grad_ha = grad_oa.dot(&self.w2);
         grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
-        let grad_w1 = grad_ha.t().dot(&x);
-        let grad_b1 = grad_ha.sum_axis(Axis(0));
-        let grad_x = input_grad.then(|| grad_ha.dot(&self.w1));
-        Ok(Grads { w1: grad_w1, b1: grad_b1, w2: grad_w2, b2: grad_b2, x: grad_x })
+        general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut g.w1);
+        g.b1.assign(&grad_ha.sum_axis(Axis(0)));
+        Ok(())
     }
 
     /// Minibatch loss (mean plus penalty) and gradient with matrix products over the whole minibatch.
@@ -384,6 +422,16 @@ impl<F: Real> Mlp<F> {
         let mut g = self.bprop_batch(x, y, &cache, input_grad)?;
         self.add_penalty_grad(&mut g, reg);
         Ok((loss + self.penalty(reg), g))
+    }
+
+    /// [`Mlp::loss_grad_matrix`] without ∂X, writing the gradient into `g` (see [`Mlp::bprop_batch_into`]).
+    pub fn loss_grad_matrix_into(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, g: &mut Grads<F>) -> Result<F> {
+        self.check_batch(&x, y)?;
+        let cache = self.fprop_batch(x)?;
+        let loss = self.batch_loss(&cache, y)?;
+        self.bprop_batch_into(x, y, &cache, g)?;
+        self.add_penalty_grad(g, reg);
+        Ok(loss + self.penalty(reg))
     }
 
     /// One gradient-descent step θ ← θ − η ∂θ.

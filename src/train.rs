@@ -213,12 +213,18 @@ pub fn train_epoch<F: Real>(
 ) -> Result<f64> {
     let mut total = 0.0;
     let batches = minibatches(train.len(), cfg.batch, rng);
+    // one set of gradient buffers for the whole epoch (the matrix version writes into it)
+    let mut g = Grads::zeros_like(model);
     for idx in &batches {
         let xb = train.x.select(ndarray::Axis(0), idx);
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
-        let (loss, g) = match cfg.implementation {
-            Impl::Matrix => model.loss_grad_matrix(xb.view(), &yb, &cfg.reg, false)?,
-            Impl::Loop => model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?,
+        let loss = match cfg.implementation {
+            Impl::Matrix => model.loss_grad_matrix_into(xb.view(), &yb, &cfg.reg, &mut g)?,
+            Impl::Loop => {
+                let (loss, gl) = model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?;
+                g = gl;
+                loss
+            }
         };
         let l = loss.to_f64().unwrap();
         if !l.is_finite() {
@@ -226,7 +232,7 @@ pub fn train_epoch<F: Real>(
         }
         total += l;
         if cfg.momentum > F::zero() {
-            let v = velocity.get_or_insert_with(|| Grads { w1: g.w1.mapv(|_| F::zero()), b1: g.b1.mapv(|_| F::zero()), w2: g.w2.mapv(|_| F::zero()), b2: g.b2.mapv(|_| F::zero()), x: None });
+            let v = velocity.get_or_insert_with(|| Grads::zeros_like(model));
             // v ← μ v + ∇ ; θ ← θ − η v  (the same as v ← μv − η∇ with η folded in)
             v.w1.zip_mut_with(&g.w1, |a, &b| *a = cfg.momentum * *a + b);
             v.b1.zip_mut_with(&g.b1, |a, &b| *a = cfg.momentum * *a + b);
