@@ -23,6 +23,7 @@ pub mod loss;
 pub mod mlp;
 pub mod network;
 pub mod optim;
+pub mod parallel;
 pub mod plot;
 pub mod quadratic;
 pub mod rng;

@@ -21,6 +21,7 @@ use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Er
 use crate::activation::{relu, relu_prime as step, sign};
 use crate::kernels;
 use crate::network::outer;
+use crate::parallel;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::linalg::general_mat_mul;
@@ -349,11 +350,32 @@ impl<F: Real> Mlp<F> {
 
     /// Forward pass for a K × d minibatch: H_a = X W1ᵀ + b1, H_s = rect(H_a),
     /// O_a = H_s W2ᵀ + b2, O_s = row-wise softmax(O_a).
+    ///
+    /// The hidden units are computed in shards on all threads ([`crate::parallel`]):
+    /// shard s gives H_a[:, s], H_s[:, s] and its share H_s[:, s] W2[:, s]ᵀ of O_a.
     pub fn fprop_batch(&self, x: ArrayView2<F>) -> Result<BatchCache<F>> {
         self.check_x(x.ncols())?;
-        let h_a = x.dot(&self.w1.t()) + &self.b1;
-        let h_s = h_a.mapv(relu);
-        let o_a = h_s.dot(&self.w2.t()) + &self.b2;
+        let (m, d_h) = self.w2.dim();
+        let mut h_a = Array2::zeros((x.nrows(), d_h));
+        let mut h_s = Array2::zeros((x.nrows(), d_h));
+        let len = parallel::shard_len(d_h);
+        let shards: Vec<_> = h_a
+            .axis_chunks_iter_mut(Axis(1), len)
+            .zip(h_s.axis_chunks_iter_mut(Axis(1), len))
+            .zip(self.w1.axis_chunks_iter(Axis(0), len).zip(self.b1.axis_chunks_iter(Axis(0), len)))
+            .zip(self.w2.axis_chunks_iter(Axis(1), len))
+            .collect();
+        let parts = parallel::map_shards(shards, |(((mut h_a, mut h_s), (w1, b1)), w2)| {
+            general_mat_mul(F::one(), &x, &w1.t(), F::zero(), &mut h_a);
+            h_a += &b1;
+            h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
+            h_s.dot(&w2.t())
+        });
+        let mut o_a = Array2::zeros((x.nrows(), m));
+        for p in &parts {
+            o_a += p;
+        }
+        o_a += &self.b2;
         let o_s = softmax_rows(o_a.view());
         Ok(BatchCache { h_a, h_s, o_a, o_s })
     }
@@ -405,12 +427,24 @@ impl<F: Real> Mlp<F> {
             "gradient buffers do not match the network's parameters".into()
         })?;
         let grad_oa = self.grad_oa(y, cache);
-        general_mat_mul(F::one(), &grad_oa.t(), &cache.h_s, F::zero(), &mut g.w2);
         g.b2.assign(&grad_oa.sum_axis(Axis(0)));
-        let mut grad_ha = grad_oa.dot(&self.w2);
-        grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
-        general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut g.w1);
-        g.b1.assign(&grad_ha.sum_axis(Axis(0)));
+        // per hidden-unit shard s, in parallel: ∂W2[:, s], G_ha[:, s], ∂W1[s, :], ∂b1[s]
+        let len = parallel::shard_len(self.b1.len());
+        let shards: Vec<_> = g
+            .w1
+            .axis_chunks_iter_mut(Axis(0), len)
+            .zip(g.b1.axis_chunks_iter_mut(Axis(0), len))
+            .zip(g.w2.axis_chunks_iter_mut(Axis(1), len))
+            .zip(self.w2.axis_chunks_iter(Axis(1), len))
+            .zip(cache.h_a.axis_chunks_iter(Axis(1), len).zip(cache.h_s.axis_chunks_iter(Axis(1), len)))
+            .collect();
+        parallel::map_shards(shards, |((((mut gw1, mut gb1), mut gw2), w2), (h_a, h_s))| {
+            general_mat_mul(F::one(), &grad_oa.t(), &h_s, F::zero(), &mut gw2);
+            let mut grad_ha = grad_oa.dot(&w2);
+            grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
+            general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut gw1);
+            gb1.assign(&grad_ha.sum_axis(Axis(0)));
+        });
         Ok(())
     }
 
@@ -440,7 +474,7 @@ impl<F: Real> Mlp<F> {
         ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
             "gradient shapes do not match the network's parameters".into()
         })?;
-        self.w1.scaled_add(-lr, &g.w1);
+        parallel::zip_rows_mut(&mut self.w1, &g.w1, |w, &d| *w = *w - lr * d);
         self.b1.scaled_add(-lr, &g.b1);
         self.w2.scaled_add(-lr, &g.w2);
         self.b2.scaled_add(-lr, &g.b2);
@@ -561,6 +595,55 @@ mod tests {
         }
         assert!((lsum / 6.0 - l).abs() < 1e-14);
         assert!((w1 / 6.0 - &g.w1).iter().all(|v| v.abs() < 1e-15));
+    }
+
+    #[test]
+    fn sharded_matrix_version_equals_the_loop_version() {
+        // 3 threads: d_h = 150 is cut into shards of 64, 64 and 22 hidden units
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        pool.install(|| {
+            assert_eq!(parallel::shard_len(150), 64);
+            let net = Mlp::<f64>::init(20, 150, 4, 3).unwrap();
+            let (x, y) = batch(12, 20, 4, 5);
+            let reg = ElasticNet::new(1e-3, 2e-3, 3e-3, 4e-3).unwrap();
+            let (lm, gm) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
+            let (ll, gl) = net.loop_free_reference(x.view(), &y, &reg);
+            assert!((lm - ll).abs() < 1e-12, "loss {lm} vs {ll}");
+            assert!(gm.max_abs_diff(&gl) < 1e-12, "max |Δ∇| = {}", gm.max_abs_diff(&gl));
+            let mut into = Grads::zeros_like(&net);
+            into.w1.fill(7.0); // overwritten, not accumulated
+            let li = net.loss_grad_matrix_into(x.view(), &y, &reg, &mut into).unwrap();
+            assert_eq!(li, lm);
+            assert!(into.w1 == gm.w1 && into.b1 == gm.b1 && into.w2 == gm.w2 && into.b2 == gm.b2);
+            let p = net.predict_proba(x.view()).unwrap();
+            for (i, row) in p.rows().into_iter().enumerate() {
+                let (cache, _) = net.fprop(x.row(i), y[i]).unwrap();
+                assert!((&row - &cache.o_s).iter().all(|v| v.abs() < 1e-14));
+            }
+        });
+    }
+
+    impl Mlp<f64> {
+        /// Mean of the per-example fprop/bprop results plus the penalty: no shards, no minibatch products.
+        fn loop_free_reference(&self, x: ArrayView2<f64>, y: &[usize], reg: &ElasticNet<f64>) -> (f64, Grads<f64>) {
+            let k = y.len() as f64;
+            let mut g = Grads::zeros_like(self);
+            let mut gx = Array2::<f64>::zeros(x.dim());
+            let mut loss = 0.0;
+            for (i, &c) in y.iter().enumerate() {
+                let (cache, li) = self.fprop(x.row(i), c).unwrap();
+                let gi = self.bprop(x.row(i), c, &cache).unwrap();
+                loss += li / k;
+                g.w1.scaled_add(1.0 / k, &gi.w1);
+                g.b1.scaled_add(1.0 / k, &gi.b1);
+                g.w2.scaled_add(1.0 / k, &gi.w2);
+                g.b2.scaled_add(1.0 / k, &gi.b2);
+                gx.row_mut(i).assign(&(gi.x.unwrap().row(0).to_owned() / k));
+            }
+            self.add_penalty_grad(&mut g, reg);
+            g.x = Some(gx);
+            (loss + self.penalty(reg), g)
+        }
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub fn train_epoch<F: Real>(
         if cfg.momentum > F::zero() {
             let v = velocity.get_or_insert_with(|| Grads::zeros_like(model));
             // v ← μ v + ∇ ; θ ← θ − η v  (the same as v ← μv − η∇ with η folded in)
-            v.w1.zip_mut_with(&g.w1, |a, &b| *a = cfg.momentum * *a + b);
+            crate::parallel::zip_rows_mut(&mut v.w1, &g.w1, |a, &b| *a = cfg.momentum * *a + b);
             v.b1.zip_mut_with(&g.b1, |a, &b| *a = cfg.momentum * *a + b);
             v.w2.zip_mut_with(&g.w2, |a, &b| *a = cfg.momentum * *a + b);
             v.b2.zip_mut_with(&g.b2, |a, &b| *a = cfg.momentum * *a + b);

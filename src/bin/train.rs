@@ -98,7 +98,7 @@ struct Args {
     /// Write one CSV row of metrics per epoch to this file.
     #[arg(long)]
     log: Option<PathBuf>,
-    /// Threads for matrix products (default: all physical cores).
+    /// Threads for the matrix version (hidden units split over them; default: every core, or $RAYON_NUM_THREADS).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -156,12 +156,10 @@ fn run<F: Real>(a: &Args) -> Result<()> {
 fn main() -> ExitCode {
     let a = Args::parse();
     if let Some(t) = a.threads {
-        if t == 0 {
-            eprintln!("error: invalid hyperparameter threads = 0: at least one thread");
+        if let Err(e) = backprop::parallel::set_threads(t) {
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
-        // read once by matrixmultiply at the first matrix product, which has not happened yet
-        std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
     }
     let res = match a.dtype {
         Dtype::F32 => run::<f32>(&a),
