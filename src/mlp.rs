@@ -25,7 +25,7 @@ use crate::parallel;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rand::distributions::{Distribution, Uniform};
 
 /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
@@ -102,6 +102,8 @@ pub struct BatchCache<F> {
     pub o_a: Array2<F>,
     /// K × m.
     pub o_s: Array2<F>,
+    /// Dropout mask used in training (entries 0 or 1/(1 − p)), multiplied into H_s; None at test time.
+    pub mask: Option<Array2<F>>,
 }
 
 /// Gradients of the loss with respect to every parameter (same shapes) and, when asked, the input.
@@ -276,76 +278,119 @@ impl<F: Real> Mlp<F> {
     ///
     /// 1. for each example, the forward pass and the backward pass down to
     ///    δᵢ = ∂L/∂h_a (the same maths as [`Mlp::fprop`] + [`Mlp::bprop`]), adding its
-    ///    W2, b2 and b1 gradients in place;
-    /// 2. ∂W1 = Σᵢ δᵢ xᵢᵀ, each example's rank-1 update added on its own (rows with δ = 0
-    ///    skipped), scheduled in blocks of hidden units so that the block of the gradient
-    ///    being updated stays in cache while the K examples stream past.
+    ///    W2, b2 and b1 gradients in place. h_a = W1 x + b1 is computed as
+    ///    b1 + Σⱼ xⱼ W1[:, j] over the pixels with xⱼ ≠ 0 only (half of Fashion-MNIST's pixels are 0),
+    ///    reading W1 column by column from a transposed copy made once per minibatch;
+    /// 2. ∂W1 = Σᵢ δᵢ xᵢᵀ, each example's rank-1 update added on its own (again only the
+    ///    columns j with xᵢⱼ ≠ 0), scheduled in blocks of columns so that the block of the
+    ///    gradient being updated stays in cache while the K examples stream past.
     ///
-    /// `input_grad` also returns ∂/∂X.
+    /// With several threads the K examples are split into groups, one per thread, each with
+    /// its own gradient sums, added at the end. `input_grad` also returns ∂/∂X.
     pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
         self.check_batch(&x, y)?;
-        let (d, dh, m) = self.dims();
+        let d = self.w1.ncols();
         let k = x.nrows();
-        let mut total = F::zero();
-        let mut g = Grads {
-            w1: Array2::zeros((dh, d)),
-            b1: Array1::zeros(dh),
-            w2: Array2::zeros((m, dh)),
-            b2: Array1::zeros(m),
-            x: input_grad.then(|| Array2::zeros((k, d))),
+        // W1ᵀ (d × d_h, row j = the weights of pixel j) in standard layout
+        let w1t = self.w1.t().as_standard_layout().into_owned();
+        let mut gx = input_grad.then(|| Array2::<F>::zeros((k, d)));
+        let per = k.div_ceil(parallel::threads().min(k.div_ceil(16)).max(1));
+        let gx_groups: Vec<Option<ArrayViewMut2<F>>> = match gx.as_mut() {
+            Some(gx) => gx.axis_chunks_iter_mut(Axis(0), per).map(Some).collect(),
+            None => (0..k.div_ceil(per)).map(|_| None).collect(),
         };
-        let mut deltas = Array2::<F>::zeros((k, dh));
-        let w1_rows: Option<Vec<&[F]>> = self.w1.rows().into_iter().map(|r| r.to_slice()).collect();
-        for (i, (xi, &yi)) in x.rows().into_iter().zip(y).enumerate() {
-            // h_a = W1 x + b1, row by row with the SIMD dot kernel when the memory layout allows
-            let h_a = match (&w1_rows, xi.to_slice()) {
-                (Some(rows), Some(xs)) => Array1::from_iter(rows.iter().zip(&self.b1).map(|(r, &b)| kernels::dot(r, xs) + b)),
-                _ => self.w1.dot(&xi) + &self.b1,
-            };
-            let h_s = h_a.mapv(relu);
-            let o_a = self.w2.dot(&h_s) + &self.b2;
-            total += -log_softmax(o_a.view())[yi];
-            let mut grad_oa = softmax(o_a.view());
-            grad_oa[yi] -= F::one();
-            for (kk, &dv) in grad_oa.iter().enumerate() {
-                g.w2.row_mut(kk).scaled_add(dv, &h_s);
-            }
-            g.b2 += &grad_oa;
-            let mut grad_ha = self.w2.t().dot(&grad_oa);
-            grad_ha.zip_mut_with(&h_a, |v, &a| *v *= step(a));
-            g.b1 += &grad_ha;
-            if let Some(gx) = g.x.as_mut() {
-                gx.row_mut(i).assign(&self.w1.t().dot(&grad_ha));
-            }
-            deltas.row_mut(i).assign(&grad_ha);
+        let groups: Vec<_> = x.axis_chunks_iter(Axis(0), per).zip(y.chunks(per)).zip(gx_groups).collect();
+        let parts = parallel::map_shards(groups, |((xg, yg), gxg)| self.loop_examples(xg, yg, &w1t, gxg));
+        let mut parts = parts.into_iter();
+        let (mut total, mut g, mut gw1t) = parts.next().expect("at least one example");
+        for (t, gp, w1p) in parts {
+            total += t;
+            g.b1 += &gp.b1;
+            g.w2 += &gp.w2;
+            g.b2 += &gp.b2;
+            gw1t += &w1p;
         }
-        const BLOCK: usize = 8;
-        for j0 in (0..dh).step_by(BLOCK) {
-            let j1 = (j0 + BLOCK).min(dh);
-            for (i, xi) in x.rows().into_iter().enumerate() {
-                for j in j0..j1 {
-                    let dv = deltas[[i, j]];
-                    if dv != F::zero() {
-                        let mut row = g.w1.row_mut(j);
-                        match (row.as_slice_mut(), xi.to_slice()) {
-                            (Some(r), Some(xs)) => kernels::axpy(dv, xs, r),
-                            _ => row.scaled_add(dv, &xi),
-                        }
-                    }
-                }
-            }
-        }
-        let kf = F::from_usize(k).unwrap();
-        let inv = F::one() / kf;
-        g.w1.mapv_inplace(|v| v * inv);
+        let inv = F::one() / F::from_usize(k).unwrap();
+        g.w1 = gw1t.t().mapv(|v| v * inv);
         g.b1.mapv_inplace(|v| v * inv);
         g.w2.mapv_inplace(|v| v * inv);
         g.b2.mapv_inplace(|v| v * inv);
-        if let Some(gx) = g.x.as_mut() {
+        if let Some(gx) = gx.as_mut() {
             gx.mapv_inplace(|v| v * inv);
         }
+        g.x = gx;
         self.add_penalty_grad(&mut g, reg);
-        Ok((total / kf + self.penalty(reg), g))
+        Ok((total * inv + self.penalty(reg), g))
+    }
+
+    /// The per-example loop of [`Mlp::loss_grad_loop`] over one group of examples: the summed
+    /// loss, the summed b1, W2, b2 gradients (`w1` left empty) and the summed W1 gradient
+    /// transposed (d × d_h); writes each example's ∂L/∂x (not yet averaged) into `gx`.
+    fn loop_examples(&self, x: ArrayView2<F>, y: &[usize], w1t: &Array2<F>, mut gx: Option<ArrayViewMut2<F>>) -> (F, Grads<F>, Array2<F>) {
+        let (d, dh, m) = self.dims();
+        let mut g = Grads { w1: Array2::zeros((0, 0)), b1: Array1::zeros(dh), w2: Array2::zeros((m, dh)), b2: Array1::zeros(m), x: None };
+        let mut gw1t = Array2::<F>::zeros((d, dh));
+        let mut total = F::zero();
+        let mut deltas = Array2::<F>::zeros((x.nrows(), dh));
+        // the nonzero pixels of each example, as (column, value): example i's are nonzero[at[i]..at[i + 1]]
+        let mut nonzero: Vec<(usize, F)> = Vec::with_capacity(x.len() / 2);
+        let mut at = vec![0];
+        for r in x.rows() {
+            nonzero.extend(r.iter().copied().enumerate().filter(|&(_, v)| v != F::zero()));
+            at.push(nonzero.len());
+        }
+        // contiguous copies so every per-example step below is a loop over slices
+        let w1t = w1t.as_slice().expect("W1ᵀ is built in standard layout");
+        let w2 = self.w2.as_standard_layout();
+        let w2 = w2.as_slice().expect("standard layout");
+        let (b1, b2) = (self.b1.to_vec(), self.b2.to_vec());
+        let (gb1, gb2) = (g.b1.as_slice_mut().expect("fresh array"), g.b2.as_slice_mut().expect("fresh array"));
+        let gw2 = g.w2.as_slice_mut().expect("fresh array");
+        let (mut h_a, mut h_s, mut o_a) = (vec![F::zero(); dh], vec![F::zero(); dh], vec![F::zero(); m]);
+        for (i, &yi) in y.iter().enumerate() {
+            // h_a = b1 + Σ_{xⱼ ≠ 0} xⱼ W1[:, j];  h_s = rect(h_a)
+            h_a.copy_from_slice(&b1);
+            kernels::axpy_rows(&nonzero[at[i]..at[i + 1]], w1t, &mut h_a);
+            for (s, &a) in h_s.iter_mut().zip(&h_a) {
+                *s = relu(a);
+            }
+            // o_a = W2 h_s + b2;  loss = log Σ exp(o_a) − o_a[y]
+            for (c, o) in o_a.iter_mut().enumerate() {
+                *o = b2[c] + kernels::dot(&w2[c * dh..(c + 1) * dh], &h_s);
+            }
+            let max = o_a.iter().fold(F::neg_infinity(), |mx, &v| mx.max(v));
+            let lse = max + o_a.iter().fold(F::zero(), |acc, &v| acc + (v - max).exp()).ln();
+            total += lse - o_a[yi];
+            // ∂L/∂o_a = o_s − onehot(y);  ∂W2 += (∂L/∂o_a) h_sᵀ;  ∂b2 += ∂L/∂o_a
+            let delta = deltas.row_mut(i).into_slice().expect("standard layout");
+            for c in 0..m {
+                let go = (o_a[c] - lse).exp() - if c == yi { F::one() } else { F::zero() };
+                kernels::axpy(go, &h_s, &mut gw2[c * dh..(c + 1) * dh]);
+                gb2[c] += go;
+                // δ = W2ᵀ ∂L/∂o_a, masked by rect'(h_a) below
+                kernels::axpy(go, &w2[c * dh..(c + 1) * dh], delta);
+            }
+            for ((dv, &a), gb) in delta.iter_mut().zip(&h_a).zip(gb1.iter_mut()) {
+                *dv *= step(a);
+                *gb += *dv;
+            }
+            if let Some(gx) = gx.as_mut() {
+                let dv = ArrayView1::from(&*delta);
+                gx.row_mut(i).assign(&self.w1.t().dot(&dv));
+            }
+        }
+        // ∂W1ᵀ[j, :] += xᵢⱼ δᵢ, in blocks of BLOCK pixel rows (BLOCK × d_h entries stay in cache)
+        const BLOCK: usize = 32;
+        let mut start = at[..x.nrows()].to_vec();
+        let gw = gw1t.as_slice_mut().expect("standard layout");
+        for j1 in (BLOCK..d + BLOCK).step_by(BLOCK) {
+            for (i, st) in start.iter_mut().enumerate() {
+                let end = *st + nonzero[*st..at[i + 1]].iter().take_while(|&&(j, _)| j < j1).count();
+                kernels::rank1_rows(&nonzero[*st..end], deltas.row(i).as_slice().expect("standard layout"), gw);
+                *st = end;
+            }
+        }
+        (total, g, gw1t)
     }
 
     /// Forward pass for a K × d minibatch: H_a = X W1ᵀ + b1, H_s = rect(H_a),
@@ -354,21 +399,38 @@ impl<F: Real> Mlp<F> {
     /// The hidden units are computed in shards on all threads ([`crate::parallel`]):
     /// shard s gives H_a[:, s], H_s[:, s] and its share H_s[:, s] W2[:, s]ᵀ of O_a.
     pub fn fprop_batch(&self, x: ArrayView2<F>) -> Result<BatchCache<F>> {
+        self.fprop_batch_masked(x, None)
+    }
+
+    /// [`Mlp::fprop_batch`] with inverted dropout on the hidden layer: H_s = rect(H_a) ⊙ M,
+    /// where each entry of the K × d_h mask M is 0 (dropped) or 1/(1 − p) (kept), so that
+    /// E[H_s] is the test-time rect(H_a). See [`dropout_mask`].
+    pub fn fprop_batch_masked(&self, x: ArrayView2<F>, mask: Option<Array2<F>>) -> Result<BatchCache<F>> {
         self.check_x(x.ncols())?;
         let (m, d_h) = self.w2.dim();
+        if let Some(mk) = &mask {
+            ensure_shape(mk.dim() == (x.nrows(), d_h), || format!("the dropout mask is {:?} but the minibatch needs {:?} (K × d_h)", mk.dim(), (x.nrows(), d_h)))?;
+        }
         let mut h_a = Array2::zeros((x.nrows(), d_h));
         let mut h_s = Array2::zeros((x.nrows(), d_h));
         let len = parallel::shard_len(d_h);
+        let mask_shards: Vec<Option<ArrayView2<F>>> = match &mask {
+            Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
+            None => vec![None; d_h.div_ceil(len)],
+        };
         let shards: Vec<_> = h_a
             .axis_chunks_iter_mut(Axis(1), len)
             .zip(h_s.axis_chunks_iter_mut(Axis(1), len))
             .zip(self.w1.axis_chunks_iter(Axis(0), len).zip(self.b1.axis_chunks_iter(Axis(0), len)))
-            .zip(self.w2.axis_chunks_iter(Axis(1), len))
+            .zip(self.w2.axis_chunks_iter(Axis(1), len).zip(mask_shards))
             .collect();
-        let parts = parallel::map_shards(shards, |(((mut h_a, mut h_s), (w1, b1)), w2)| {
+        let parts = parallel::map_shards(shards, |(((mut h_a, mut h_s), (w1, b1)), (w2, mask))| {
             general_mat_mul(F::one(), &x, &w1.t(), F::zero(), &mut h_a);
             h_a += &b1;
             h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
+            if let Some(mk) = mask {
+                h_s *= &mk;
+            }
             h_s.dot(&w2.t())
         });
         let mut o_a = Array2::zeros((x.nrows(), m));
@@ -377,7 +439,7 @@ impl<F: Real> Mlp<F> {
         }
         o_a += &self.b2;
         let o_s = softmax_rows(o_a.view());
-        Ok(BatchCache { h_a, h_s, o_a, o_s })
+        Ok(BatchCache { h_a, h_s, o_a, o_s, mask })
     }
 
     /// Mean cross-entropy of the minibatch from its cache (no penalty).
@@ -402,6 +464,9 @@ impl<F: Real> Mlp<F> {
             // recomputed here rather than kept from bprop_batch_into, which does not need it
             let mut grad_ha = self.grad_oa(y, cache).dot(&self.w2);
             grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
+            if let Some(mk) = &cache.mask {
+                grad_ha *= mk;
+            }
             g.x = Some(grad_ha.dot(&self.w1));
         }
         Ok(g)
@@ -430,18 +495,26 @@ impl<F: Real> Mlp<F> {
         g.b2.assign(&grad_oa.sum_axis(Axis(0)));
         // per hidden-unit shard s, in parallel: ∂W2[:, s], G_ha[:, s], ∂W1[s, :], ∂b1[s]
         let len = parallel::shard_len(self.b1.len());
+        let mask_shards: Vec<Option<ArrayView2<F>>> = match &cache.mask {
+            Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
+            None => vec![None; self.b1.len().div_ceil(len)],
+        };
         let shards: Vec<_> = g
             .w1
             .axis_chunks_iter_mut(Axis(0), len)
             .zip(g.b1.axis_chunks_iter_mut(Axis(0), len))
             .zip(g.w2.axis_chunks_iter_mut(Axis(1), len))
-            .zip(self.w2.axis_chunks_iter(Axis(1), len))
+            .zip(self.w2.axis_chunks_iter(Axis(1), len).zip(mask_shards))
             .zip(cache.h_a.axis_chunks_iter(Axis(1), len).zip(cache.h_s.axis_chunks_iter(Axis(1), len)))
             .collect();
-        parallel::map_shards(shards, |((((mut gw1, mut gb1), mut gw2), w2), (h_a, h_s))| {
+        parallel::map_shards(shards, |((((mut gw1, mut gb1), mut gw2), (w2, mask)), (h_a, h_s))| {
             general_mat_mul(F::one(), &grad_oa.t(), &h_s, F::zero(), &mut gw2);
+            // G_ha = (G_oa W2) ⊙ rect'(H_a) [⊙ M]
             let mut grad_ha = grad_oa.dot(&w2);
             grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
+            if let Some(mk) = mask {
+                grad_ha *= &mk;
+            }
             general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut gw1);
             gb1.assign(&grad_ha.sum_axis(Axis(0)));
         });
@@ -459,9 +532,10 @@ impl<F: Real> Mlp<F> {
     }
 
     /// [`Mlp::loss_grad_matrix`] without ∂X, writing the gradient into `g` (see [`Mlp::bprop_batch_into`]).
-    pub fn loss_grad_matrix_into(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, g: &mut Grads<F>) -> Result<F> {
+    /// `mask` applies dropout to the hidden layer ([`Mlp::fprop_batch_masked`]).
+    pub fn loss_grad_matrix_into(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, mask: Option<Array2<F>>, g: &mut Grads<F>) -> Result<F> {
         self.check_batch(&x, y)?;
-        let cache = self.fprop_batch(x)?;
+        let cache = self.fprop_batch_masked(x, mask)?;
         let loss = self.batch_loss(&cache, y)?;
         self.bprop_batch_into(x, y, &cache, g)?;
         self.add_penalty_grad(g, reg);
@@ -505,6 +579,16 @@ impl<F: Real> Mlp<F> {
         let c = self.fprop_batch(x)?;
         self.batch_loss(&c, y)
     }
+}
+
+/// A K × d_h inverted-dropout mask: each entry independently 0 with probability `p`,
+/// else 1/(1 − p). `p` must lie in [0, 1).
+pub fn dropout_mask<F: Real>(k: usize, d_h: usize, p: F, rng: &mut crate::rng::Rng) -> Result<Array2<F>> {
+    ensure_param(p >= F::zero() && p < F::one(), "dropout", p, "the drop probability must lie in [0, 1)")?;
+    let keep = F::one() / (F::one() - p);
+    let p = p.to_f64().unwrap();
+    let u = Uniform::new(0.0f64, 1.0);
+    Ok(Array2::from_shape_simple_fn((k, d_h), || if u.sample(rng) < p { F::zero() } else { keep }))
 }
 
 /// Index of the largest entry (the first one on ties).
@@ -600,8 +684,7 @@ mod tests {
     #[test]
     fn sharded_matrix_version_equals_the_loop_version() {
         // 3 threads: d_h = 150 is cut into shards of 64, 64 and 22 hidden units
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-        pool.install(|| {
+        parallel::with_threads(3, || {
             assert_eq!(parallel::shard_len(150), 64);
             let net = Mlp::<f64>::init(20, 150, 4, 3).unwrap();
             let (x, y) = batch(12, 20, 4, 5);
@@ -612,7 +695,7 @@ mod tests {
             assert!(gm.max_abs_diff(&gl) < 1e-12, "max |Δ∇| = {}", gm.max_abs_diff(&gl));
             let mut into = Grads::zeros_like(&net);
             into.w1.fill(7.0); // overwritten, not accumulated
-            let li = net.loss_grad_matrix_into(x.view(), &y, &reg, &mut into).unwrap();
+            let li = net.loss_grad_matrix_into(x.view(), &y, &reg, None, &mut into).unwrap();
             assert_eq!(li, lm);
             assert!(into.w1 == gm.w1 && into.b1 == gm.b1 && into.w2 == gm.w2 && into.b2 == gm.b2);
             let p = net.predict_proba(x.view()).unwrap();
@@ -620,6 +703,22 @@ mod tests {
                 let (cache, _) = net.fprop(x.row(i), y[i]).unwrap();
                 assert!((&row - &cache.o_s).iter().all(|v| v.abs() < 1e-14));
             }
+        });
+    }
+
+    #[test]
+    fn loop_version_on_sparse_inputs_in_groups_equals_the_reference() {
+        // 3 threads: K = 40 examples in groups of 14, 14 and 12; 60 % of the inputs are exactly 0
+        parallel::with_threads(3, || {
+            let net = Mlp::<f64>::init(70, 9, 3, 8).unwrap();
+            let (mut x, y) = batch(40, 70, 3, 2);
+            x.indexed_iter_mut().filter(|((i, j), _)| (i * 7 + j * 3) % 5 < 3).for_each(|(_, v)| *v = 0.0);
+            x.row_mut(5).fill(0.0); // an all-zero image
+            let reg = ElasticNet::new(1e-3, 2e-3, 3e-3, 4e-3).unwrap();
+            let (ll, gl) = net.loss_grad_loop(x.view(), &y, &reg, true).unwrap();
+            let (lr, gr) = net.loop_free_reference(x.view(), &y, &reg);
+            assert!((ll - lr).abs() < 1e-12, "loss {ll} vs {lr}");
+            assert!(gl.max_abs_diff(&gr) < 1e-12, "max |Δ∇| = {}", gl.max_abs_diff(&gr));
         });
     }
 

@@ -2,41 +2,71 @@
 //! *shards*, one per thread, and each thread computes the forward and backward pass of
 //! its shard (the maths is per hidden unit, so the shards are independent; only the
 //! K × m output pre-activation O_a = Σ_shards H_s[:, s] W2[:, s]ᵀ + b2 is summed).
+//! The loop version splits the examples of a minibatch the same way.
 //!
-//! Threads come from rayon's global pool: as many as the machine has cores unless
-//! `RAYON_NUM_THREADS` or [`set_threads`] says otherwise. The matrix products inside a
-//! shard are single-threaded (matrixmultiply without its threading feature), so the
-//! two levels never compete for cores.
+//! The threads are a small pool of our own rather than rayon's: a minibatch step hands
+//! work to the other core two or three times, every 100–500 µs, and on the 2-core
+//! machine of BENCHMARKS.md waking a sleeping rayon worker cost 20–70 µs per hand-off
+//! (measured), which made two threads slower than one at 100 hidden units. Our workers
+//! spin for up to [`SPIN`] after each job before they sleep, so back-to-back hand-offs
+//! cost about a microsecond. The matrix products inside a shard are single-threaded
+//! (matrixmultiply without its threading feature), so the two levels never compete.
+//!
+//! Size: `BACKPROP_THREADS` in the environment, else every core; [`set_threads`] before
+//! the first use (as `--threads` does).
 
 use crate::error::{ensure_param, Error, Result};
-use rayon::prelude::*;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-/// Hidden units per shard below which a layer is not split (the thread hand-off would cost
+/// Hidden units per shard below which a layer is not split (the hand-off would cost
 /// more than it saves).
 pub const MIN_SHARD: usize = 32;
 
-/// Threads the minibatch products use.
-pub fn threads() -> usize {
-    rayon::current_num_threads()
+/// How long an idle worker spins, waiting for the next job, before it sleeps.
+pub const SPIN: Duration = Duration::from_millis(2);
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+
+thread_local! {
+    /// Thread count seen by [`threads`] on this thread, set by [`with_threads`].
+    static OVERRIDE: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
-/// Sets the number of threads once per process, before any training (as `--threads` does).
-/// Fails if the pool already exists with another size.
+/// Threads the minibatch products use.
+pub fn threads() -> usize {
+    OVERRIDE.with(|o| o.get()).unwrap_or_else(|| pool().threads)
+}
+
+/// Sets the number of threads once per process, before any training. Fails if the pool
+/// already runs with another size.
 pub fn set_threads(n: usize) -> Result<()> {
     ensure_param(n >= 1, "threads", n, "at least one thread")?;
-    match rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
-        Ok(()) => Ok(()),
-        Err(_) if threads() == n => Ok(()),
-        Err(_) => Err(Error::Hyperparameter {
+    let p = POOL.get_or_init(|| Pool::new(n));
+    if p.threads == n {
+        Ok(())
+    } else {
+        Err(Error::Hyperparameter {
             name: "threads".into(),
             value: n.to_string(),
-            reason: format!("the thread pool already runs {} threads; set RAYON_NUM_THREADS={n} before the first training instead", threads()),
-        }),
+            reason: format!("the thread pool already runs {} threads; set BACKPROP_THREADS={n} before the first training instead", p.threads),
+        })
     }
 }
 
-/// Shard length for `units` hidden units: the units split evenly over the threads,
-/// rounded up to a multiple of 16 (a SIMD-friendly block), never below [`MIN_SHARD`].
+/// Runs `f` as if there were `n` threads: the shard sizes follow `n` (the work still runs on
+/// the pool). For tests and experiments; results do not depend on it beyond rounding.
+pub fn with_threads<R>(n: usize, f: impl FnOnce() -> R) -> R {
+    let old = OVERRIDE.with(|o| o.replace(Some(n.max(1))));
+    let r = f();
+    OVERRIDE.with(|o| o.set(old));
+    r
+}
+
+/// Shard length for `units` hidden units (or examples): the units split evenly over the
+/// threads, rounded up to a multiple of 16 (a SIMD-friendly block), never below [`MIN_SHARD`].
 pub fn shard_len(units: usize) -> usize {
     let shards = threads().min(units / MIN_SHARD).max(1);
     if shards == 1 {
@@ -45,22 +75,150 @@ pub fn shard_len(units: usize) -> usize {
     units.div_ceil(shards).next_multiple_of(16)
 }
 
-/// Applies `f` to every shard, in parallel when there is more than one; results in order.
-pub fn map_shards<T: Send, R: Send>(shards: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
-    if shards.len() <= 1 {
-        shards.into_iter().map(f).collect()
-    } else {
-        shards.into_par_iter().map(f).collect()
+/// Applies `f` to every shard, on all threads when there is more than one; results in order.
+pub fn map_shards<T: Send, R: Send>(shards: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let n = shards.len();
+    if n <= 1 || pool().threads == 1 {
+        return shards.into_iter().map(f).collect();
     }
+    let inputs: Vec<Mutex<Option<T>>> = shards.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let outputs: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let job = |i: usize| {
+        let t = inputs[i].lock().unwrap().take().expect("each shard runs once");
+        *outputs[i].lock().unwrap() = Some(f(t));
+    };
+    pool().run(n, &job);
+    outputs.into_iter().map(|o| o.into_inner().unwrap().expect("every shard ran")).collect()
 }
 
 /// `f(a, b)` for every pair of entries of two equally shaped matrices, the rows split over the
 /// threads (for elementwise passes over W1 such as the SGD and momentum updates).
-pub fn zip_rows_mut<F: Send + Sync>(a: &mut ndarray::Array2<F>, b: &ndarray::Array2<F>, f: impl Fn(&mut F, &F) + Sync + Send) {
+pub fn zip_rows_mut<F: Send + Sync>(a: &mut ndarray::Array2<F>, b: &ndarray::Array2<F>, f: impl Fn(&mut F, &F) + Sync) {
     assert_eq!(a.dim(), b.dim(), "zip_rows_mut: callers check the shapes");
     let len = shard_len(a.nrows());
     let shards: Vec<_> = a.axis_chunks_iter_mut(ndarray::Axis(0), len).zip(b.axis_chunks_iter(ndarray::Axis(0), len)).collect();
     map_shards(shards, |(mut a, b)| a.zip_mut_with(&b, |x, y| f(x, y)));
+}
+
+fn pool() -> &'static Pool {
+    POOL.get_or_init(|| {
+        let n = std::env::var("BACKPROP_THREADS").ok().and_then(|s| s.parse().ok()).filter(|&n: &usize| n >= 1);
+        Pool::new(n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
+    })
+}
+
+/// A job as the workers see it: a type-erased `&dyn Fn(usize)` and the shard counters.
+struct Shared {
+    /// Bumped for every job; a worker runs a job when it sees a new value.
+    generation: AtomicUsize,
+    /// Points at the caller's `&(dyn Fn(usize) + Sync)`, valid until `pending` reaches 0.
+    job: AtomicPtr<()>,
+    /// Number of shards of the current job and the next one to claim.
+    n: AtomicUsize,
+    next: AtomicUsize,
+    /// Workers still inside the current job.
+    pending: AtomicUsize,
+    panicked: AtomicBool,
+    sleep: Mutex<()>,
+    wake: Condvar,
+}
+
+struct Pool {
+    threads: usize,
+    shared: Arc<Shared>,
+    /// One job at a time; a second caller (or a nested call) runs its shards itself.
+    busy: Mutex<()>,
+}
+
+type Job<'a> = &'a (dyn Fn(usize) + Sync);
+
+impl Pool {
+    fn new(threads: usize) -> Pool {
+        let shared = Arc::new(Shared {
+            generation: AtomicUsize::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            n: AtomicUsize::new(0),
+            next: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            sleep: Mutex::new(()),
+            wake: Condvar::new(),
+        });
+        for w in 1..threads {
+            let s = Arc::clone(&shared);
+            std::thread::Builder::new().name(format!("backprop-{w}")).spawn(move || worker(&s)).expect("spawn a worker thread");
+        }
+        Pool { threads, shared, busy: Mutex::new(()) }
+    }
+
+    /// Runs `job(i)` for i in 0..n on the caller and the workers; returns when all are done.
+    fn run(&self, n: usize, job: Job<'_>) {
+        let Ok(_guard) = self.busy.try_lock() else {
+            (0..n).for_each(job);
+            return;
+        };
+        let s = &*self.shared;
+        s.job.store(&job as *const Job<'_> as *mut (), Ordering::Relaxed);
+        s.n.store(n, Ordering::Relaxed);
+        s.next.store(0, Ordering::Relaxed);
+        s.pending.store(self.threads - 1, Ordering::Relaxed);
+        {
+            let _g = s.sleep.lock().unwrap();
+            s.generation.fetch_add(1, Ordering::Release);
+            s.wake.notify_all();
+        }
+        claim(s, job);
+        while s.pending.load(Ordering::Acquire) != 0 {
+            std::hint::spin_loop();
+        }
+        if s.panicked.swap(false, Ordering::Relaxed) {
+            panic!("a backprop worker thread panicked (see the message above)");
+        }
+    }
+}
+
+/// Claims and runs shards of the current job until none are left.
+fn claim(s: &Shared, job: Job<'_>) {
+    let n = s.n.load(Ordering::Relaxed);
+    loop {
+        let i = s.next.fetch_add(1, Ordering::Relaxed);
+        if i >= n {
+            break;
+        }
+        job(i);
+    }
+}
+
+fn worker(s: &Shared) {
+    let mut seen = 0;
+    loop {
+        // wait for a new job: spin first (cheap hand-offs during training), then sleep
+        let start = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            let g = s.generation.load(Ordering::Acquire);
+            if g != seen {
+                seen = g;
+                break;
+            }
+            spins += 1;
+            if spins % 1024 != 0 || start.elapsed() < SPIN {
+                std::hint::spin_loop();
+                continue;
+            }
+            let guard = s.sleep.lock().unwrap();
+            if s.generation.load(Ordering::Acquire) == seen {
+                drop(s.wake.wait(guard).unwrap());
+            }
+        }
+        // SAFETY: `run` published a pointer to a live `Job` and does not return (so the job
+        // stays alive) until this worker has decremented `pending` below.
+        let job: Job<'_> = unsafe { *(s.job.load(Ordering::Relaxed) as *const Job<'_>) };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| claim(s, job))).is_err() {
+            s.panicked.store(true, Ordering::Relaxed);
+        }
+        s.pending.fetch_sub(1, Ordering::Release);
+    }
 }
 
 #[cfg(test)]
@@ -69,25 +227,36 @@ mod tests {
 
     #[test]
     fn shards_cover_every_unit_once() {
-        for units in [1, 10, 31, 64, 100, 512, 1000] {
-            let len = shard_len(units);
-            let n = units.div_ceil(len);
-            assert!(n >= 1 && n <= threads().max(1), "{units} units in {n} shards of {len}");
-            assert!((n - 1) * len < units && units <= n * len);
+        for t in [1, 2, 3, 8] {
+            with_threads(t, || {
+                for units in [1, 10, 31, 64, 100, 512, 1000] {
+                    let len = shard_len(units);
+                    let n = units.div_ceil(len);
+                    assert!(n >= 1 && n <= t, "{units} units in {n} shards of {len} with {t} threads");
+                    assert!((n - 1) * len < units && units <= n * len);
+                }
+            });
         }
+        assert_eq!(with_threads(2, || shard_len(100)), 64);
+        assert_eq!(with_threads(2, || shard_len(40)), 40);
+    }
+
+    #[test]
+    fn map_shards_runs_each_once_in_order() {
+        for _ in 0..200 {
+            let out = map_shards((0..8).collect(), |i: i32| i * i);
+            assert_eq!(out, vec![0, 1, 4, 9, 16, 25, 36, 49]);
+        }
+        // nested calls fall back to running on the calling thread
+        let out = map_shards(vec![3, 4], |n: usize| map_shards((0..n).collect(), |i: usize| i).len());
+        assert_eq!(out, vec![3, 4]);
     }
 
     #[test]
     fn zip_rows_mut_visits_every_entry() {
         let mut a = ndarray::Array2::<f64>::from_shape_fn((100, 7), |(i, j)| (i * 7 + j) as f64);
         let b = a.mapv(|v| 2.0 * v + 1.0);
-        zip_rows_mut(&mut a, &b, |x, y| *x = *y - *x);
+        with_threads(3, || zip_rows_mut(&mut a, &b, |x, y| *x = *y - *x));
         assert!(a.indexed_iter().all(|((i, j), &v)| v == (i * 7 + j) as f64 + 1.0));
-    }
-
-    #[test]
-    fn map_shards_keeps_order() {
-        let out = map_shards((0..8).collect(), |i: i32| i * i);
-        assert_eq!(out, vec![0, 1, 4, 9, 16, 25, 36, 49]);
     }
 }

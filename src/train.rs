@@ -42,6 +42,9 @@ pub struct TrainConfig<F> {
     pub momentum: F,
     /// Learning-rate decay: η_t = η / (1 + decay · t) at epoch t (0: constant).
     pub lr_decay: F,
+    /// Inverted dropout on the hidden layer: each hidden output is dropped with this
+    /// probability in every training minibatch (0: off; matrix implementation only).
+    pub dropout: F,
     /// Seed of the initialisation and of the shuffling.
     pub seed: u64,
     /// Gradient implementation.
@@ -65,6 +68,7 @@ impl<F: Real> TrainConfig<F> {
             patience: None,
             momentum: F::zero(),
             lr_decay: F::zero(),
+            dropout: F::zero(),
             seed: 0,
             implementation: Impl::Matrix,
             log: None,
@@ -80,6 +84,8 @@ impl<F: Real> TrainConfig<F> {
         ensure_param(self.epochs > 0, "epochs", self.epochs, "at least one epoch")?;
         ensure_param(self.momentum >= F::zero() && self.momentum < F::one(), "momentum", self.momentum, "must lie in [0, 1)")?;
         ensure_param(self.lr_decay >= F::zero() && self.lr_decay.is_finite(), "lr_decay", self.lr_decay, "must be finite and >= 0")?;
+        ensure_param(self.dropout >= F::zero() && self.dropout < F::one(), "dropout", self.dropout, "the drop probability must lie in [0, 1)")?;
+        ensure_param(self.dropout == F::zero() || self.implementation == Impl::Matrix, "dropout", self.dropout, "dropout is implemented in the matrix version only (use --impl matrix)")?;
         if let Some(p) = self.patience {
             ensure_param(p > 0, "patience", p, "must be at least 1 epoch")?;
         }
@@ -219,7 +225,10 @@ pub fn train_epoch<F: Real>(
         let xb = train.x.select(ndarray::Axis(0), idx);
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
         let loss = match cfg.implementation {
-            Impl::Matrix => model.loss_grad_matrix_into(xb.view(), &yb, &cfg.reg, &mut g)?,
+            Impl::Matrix => {
+                let mask = (cfg.dropout > F::zero()).then(|| crate::mlp::dropout_mask(idx.len(), cfg.hidden, cfg.dropout, rng)).transpose()?;
+                model.loss_grad_matrix_into(xb.view(), &yb, &cfg.reg, mask, &mut g)?
+            }
             Impl::Loop => {
                 let (loss, gl) = model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?;
                 g = gl;

@@ -127,13 +127,13 @@ fn main() -> Result<()> {
     let flops = |h: usize| 2.0 * 50_000.0 * (2.0 * 784.0 * h as f64 + 3.0 * h as f64 * 10.0);
     let mut rows = Vec::new();
     // the thread pool is sized once per process: re-run ourselves per thread count
-    let threads_here: usize = std::env::var("RAYON_NUM_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let threads_here: usize = std::env::var("BACKPROP_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     if threads_here == 0 {
         let exe = std::env::current_exe().expect("own path");
         let mut all = String::new();
         let mut rust_peak = Vec::new();
         for t in [1, 2] {
-            let out = Command::new(&exe).args(std::env::args().skip(1)).env("RAYON_NUM_THREADS", t.to_string()).output().expect("run bench");
+            let out = Command::new(&exe).args(std::env::args().skip(1)).env("BACKPROP_THREADS", t.to_string()).output().expect("run bench");
             eprint!("{}", String::from_utf8_lossy(&out.stderr));
             let text = String::from_utf8_lossy(&out.stdout).to_string();
             rust_peak.push(text.lines().find_map(|l| l.strip_prefix("peak ")).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(f64::NAN));
@@ -180,9 +180,6 @@ fn main() -> Result<()> {
     let t = threads_here;
     let configs: Vec<(&str, &str, usize)> = vec![("matrix", "f64", 100), ("matrix", "f32", 100), ("matrix", "f64", 512), ("matrix", "f32", 512), ("loop", "f64", 100), ("loop", "f32", 100)];
     for (imp, dt, h) in configs {
-        if imp == "loop" && t > 1 {
-            continue; // the loop version is single-threaded in both peers
-        }
         let (imp_e, lb) = if imp == "loop" { (Impl::Loop, Some(a.loop_batches)) } else { (Impl::Matrix, None) };
         let rs = if dt == "f64" { rust_epoch(&tr64, imp_e, h, a.epochs, lb)? } else { rust_epoch(&f32_data, imp_e, h, a.epochs, lb)? };
         let np = numpy_epoch(&a, imp, if dt == "f64" { "float64" } else { "float32" }, h, t);

@@ -77,6 +77,9 @@ struct Args {
     /// Learning-rate decay: lr / (1 + decay * epoch).
     #[arg(long, default_value_t = 0.0)]
     lr_decay: f64,
+    /// Dropout: probability in [0, 1) of dropping each hidden output in a training minibatch (matrix version).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
     /// Seed of the initialisation, the shuffling and the train/valid split.
     #[arg(long, default_value_t = 1234)]
     seed: u64,
@@ -98,7 +101,7 @@ struct Args {
     /// Write one CSV row of metrics per epoch to this file.
     #[arg(long)]
     log: Option<PathBuf>,
-    /// Threads for the matrix version (hidden units split over them; default: every core, or $RAYON_NUM_THREADS).
+    /// Threads for the matrix version (hidden units split over them; default: every core, or $BACKPROP_THREADS).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -130,6 +133,7 @@ fn run<F: Real>(a: &Args) -> Result<()> {
     cfg.patience = a.patience;
     cfg.momentum = f(a.momentum);
     cfg.lr_decay = f(a.lr_decay);
+    cfg.dropout = f(a.dropout);
     cfg.seed = a.seed;
     cfg.implementation = match a.implementation {
         ImplName::Loop => Impl::Loop,

@@ -1,0 +1,22 @@
+use backprop::prelude::*;
+use backprop::train::{self, Impl, TrainConfig};
+fn main() {
+    let hidden: usize = std::env::args().nth(1).map(|s| s.parse().unwrap()).unwrap_or(512);
+    let imp = if std::env::args().nth(2).as_deref() == Some("loop") { Impl::Loop } else { Impl::Matrix };
+    let ds = backprop::data::fashion_mnist::<f64>(None, 10_000, 1234).unwrap();
+    let tr = if imp == Impl::Loop { ds.train.head(20000) } else { ds.train };
+    let mut cfg = TrainConfig::new(hidden, 0.1, 100, 1);
+    cfg.implementation = imp;
+    cfg.verbose = false;
+    let mut model = Mlp::<f64>::init(784, hidden, 10, 1).unwrap();
+    let mut rng = backprop::rng::seeded(2);
+    let mut times = vec![];
+    let mut l = 0.0;
+    for _ in 0..6 {
+        let t = std::time::Instant::now();
+        l = train::train_epoch(&mut model, &mut None, &cfg, cfg.lr, &tr, &mut rng).unwrap();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!("threads {} h {hidden}: min {:.3} median {:.3} s (last loss {l:.5})", backprop::parallel::threads(), times[0], times[3]);
+}
