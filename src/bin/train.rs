@@ -80,6 +80,9 @@ struct Args {
     /// Dropout: probability in [0, 1) of dropping each hidden output in a training minibatch (matrix version).
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
+    /// Input dropout: probability in [0, 1) of dropping each input pixel in a training minibatch (matrix version).
+    #[arg(long, default_value_t = 0.0)]
+    input_dropout: f64,
     /// Seed of the initialisation, the shuffling and the train/valid split.
     #[arg(long, default_value_t = 1234)]
     seed: u64,
@@ -134,6 +137,7 @@ fn run<F: Real>(a: &Args) -> Result<()> {
     cfg.momentum = f(a.momentum);
     cfg.lr_decay = f(a.lr_decay);
     cfg.dropout = f(a.dropout);
+    cfg.input_dropout = f(a.input_dropout);
     cfg.seed = a.seed;
     cfg.implementation = match a.implementation {
         ImplName::Loop => Impl::Loop,
