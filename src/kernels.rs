@@ -1,7 +1,7 @@
 //! Small vector kernels for the per-example (loop) MLP: a dot product, y ← y + αx, and
 //! the two sparse passes of one example over the rows of a row-major matrix (y ← y + Σ αⱼ Rⱼ
 //! and Rⱼ ← Rⱼ + αⱼ x). Written with independent accumulators so the compiler can use SIMD,
-//! and compiled a second time for AVX2 + FMA, chosen at run time when the CPU has them
+//! and compiled again for AVX2 + FMA and for AVX-512, chosen at run time by what the CPU has
 //! (the crate itself is built for baseline x86-64, so binaries stay portable).
 
 use crate::Real;
@@ -78,6 +78,29 @@ unsafe fn rank1_rows_avx2<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
     rank1_rows_generic(terms, x, r)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn axpy_rows_avx512<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
+    axpy_rows_generic(terms, r, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn rank1_rows_avx512<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
+    rank1_rows_generic(terms, x, r)
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -94,6 +117,11 @@ fn has_avx2_fma() -> bool {
 /// Panics if a row index is out of range (callers build `terms` from R's own rows).
 pub fn axpy_rows<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
     #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { axpy_rows_avx512(terms, r, y) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
         return unsafe { axpy_rows_avx2(terms, r, y) };
@@ -104,6 +132,11 @@ pub fn axpy_rows<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
 /// R[j, :] ← R[j, :] + αⱼ x over `terms` = [(j, αⱼ)], R row-major with rows of x.len()
 /// entries (one example's rank-1 update ∂W1ᵀ[j, :] += xⱼ δ on its nonzero pixels j).
 pub fn rank1_rows<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { rank1_rows_avx512(terms, x, r) };
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
