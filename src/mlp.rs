@@ -548,7 +548,7 @@ impl<F: Real> Mlp<F> {
         ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
             "gradient shapes do not match the network's parameters".into()
         })?;
-        parallel::zip_rows_mut(&mut self.w1, &g.w1, |w, &d| *w = *w - lr * d);
+        parallel::zip_rows_mut(&mut self.w1, &g.w1, |w, &d| *w -= lr * d);
         self.b1.scaled_add(-lr, &g.b1);
         self.w2.scaled_add(-lr, &g.w2);
         self.b2.scaled_add(-lr, &g.b2);

@@ -168,8 +168,9 @@ impl Pool {
             s.wake.notify_all();
         }
         claim(s, job);
+        let mut spins = 0u32;
         while s.pending.load(Ordering::Acquire) != 0 {
-            std::hint::spin_loop();
+            relax(&mut spins);
         }
         if s.panicked.swap(false, Ordering::Relaxed) {
             panic!("a backprop worker thread panicked (see the message above)");
@@ -189,6 +190,17 @@ fn claim(s: &Shared, job: Job<'_>) {
     }
 }
 
+/// One round of waiting: a CPU spin hint, and every 256 rounds a yield, so that a waiting
+/// thread gives its core away when other programs need it (more threads than free cores).
+fn relax(spins: &mut u32) {
+    *spins = spins.wrapping_add(1);
+    if spins.is_multiple_of(256) {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
+
 fn worker(s: &Shared) {
     let mut seen = 0;
     loop {
@@ -201,9 +213,8 @@ fn worker(s: &Shared) {
                 seen = g;
                 break;
             }
-            spins += 1;
-            if spins % 1024 != 0 || start.elapsed() < SPIN {
-                std::hint::spin_loop();
+            relax(&mut spins);
+            if !spins.is_multiple_of(1024) || start.elapsed() < SPIN {
                 continue;
             }
             let guard = s.sleep.lock().unwrap();
