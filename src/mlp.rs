@@ -292,7 +292,7 @@ impl<F: Real> Mlp<F> {
         let d = self.w1.ncols();
         let k = x.nrows();
         // W1ᵀ (d × d_h, row j = the weights of pixel j) in standard layout
-        let w1t = self.w1.t().as_standard_layout().into_owned();
+        let w1t = parallel::transpose_sum(&[&self.w1], F::one());
         let mut gx = input_grad.then(|| Array2::<F>::zeros((k, d)));
         let per = k.div_ceil(parallel::threads().min(k.div_ceil(16)).max(1));
         let gx_groups: Vec<Option<ArrayViewMut2<F>>> = match gx.as_mut() {
@@ -301,17 +301,16 @@ impl<F: Real> Mlp<F> {
         };
         let groups: Vec<_> = x.axis_chunks_iter(Axis(0), per).zip(y.chunks(per)).zip(gx_groups).collect();
         let parts = parallel::map_shards(groups, |((xg, yg), gxg)| self.loop_examples(xg, yg, &w1t, gxg));
-        let mut parts = parts.into_iter();
-        let (mut total, mut g, mut gw1t) = parts.next().expect("at least one example");
-        for (t, gp, w1p) in parts {
-            total += t;
+        let inv = F::one() / F::from_usize(k).unwrap();
+        let (mut total, mut g) = (F::zero(), Grads::zeros_like(self));
+        for (t, gp, _) in &parts {
+            total += *t;
             g.b1 += &gp.b1;
             g.w2 += &gp.w2;
             g.b2 += &gp.b2;
-            gw1t += &w1p;
         }
-        let inv = F::one() / F::from_usize(k).unwrap();
-        g.w1 = gw1t.t().mapv(|v| v * inv);
+        // ∂W1 = (Σ_groups ∂W1ᵀ)ᵀ / K
+        g.w1 = parallel::transpose_sum(&parts.iter().map(|p| &p.2).collect::<Vec<_>>(), inv);
         g.b1.mapv_inplace(|v| v * inv);
         g.w2.mapv_inplace(|v| v * inv);
         g.b2.mapv_inplace(|v| v * inv);

@@ -100,6 +100,27 @@ pub fn zip_rows_mut<F: Send + Sync>(a: &mut ndarray::Array2<F>, b: &ndarray::Arr
     map_shards(shards, |(mut a, b)| a.zip_mut_with(&b, |x, y| f(x, y)));
 }
 
+/// scale · Σ partsᵀ for equally shaped matrices, the rows of the result split over the threads
+/// (the loop version's W1 ↔ W1ᵀ layout changes and the sum of its per-thread gradients).
+pub fn transpose_sum<F: crate::Real>(parts: &[&ndarray::Array2<F>], scale: F) -> ndarray::Array2<F> {
+    let (r, c) = parts[0].dim();
+    assert!(parts.iter().all(|p| p.dim() == (r, c)), "transpose_sum: callers pass equal shapes");
+    let mut out = ndarray::Array2::<F>::zeros((c, r));
+    let len = shard_len(c);
+    let shards: Vec<_> = out.axis_chunks_iter_mut(ndarray::Axis(0), len).enumerate().collect();
+    map_shards(shards, |(k, mut o)| {
+        let cols = k * len..k * len + o.nrows();
+        o.assign(&parts[0].slice(ndarray::s![.., cols.clone()]).t());
+        for p in &parts[1..] {
+            o += &p.slice(ndarray::s![.., cols.clone()]).t();
+        }
+        if scale != F::one() {
+            o.mapv_inplace(|v| v * scale);
+        }
+    });
+    out
+}
+
 fn pool() -> &'static Pool {
     POOL.get_or_init(|| {
         let n = std::env::var("BACKPROP_THREADS").ok().and_then(|s| s.parse().ok()).filter(|&n: &usize| n >= 1);
@@ -261,6 +282,17 @@ mod tests {
         // nested calls fall back to running on the calling thread
         let out = map_shards(vec![3, 4], |n: usize| map_shards((0..n).collect(), |i: usize| i).len());
         assert_eq!(out, vec![3, 4]);
+    }
+
+    #[test]
+    fn transpose_sum_of_parts() {
+        let a = ndarray::Array2::<f64>::from_shape_fn((70, 45), |(i, j)| (i * 45 + j) as f64);
+        let b = a.mapv(|v| v * v);
+        for t in [1, 2, 3] {
+            let out = with_threads(t, || transpose_sum(&[&a, &b], 0.5));
+            assert_eq!(out.dim(), (45, 70));
+            assert!(out.indexed_iter().all(|((j, i), &v)| v == 0.5 * (a[[i, j]] + b[[i, j]])));
+        }
     }
 
     #[test]

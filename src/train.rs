@@ -232,7 +232,11 @@ pub fn train_epoch<F: Real>(
     for idx in &batches {
         let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
         for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
-            row.assign(&train.x.row(i));
+            let src = train.x.row(i);
+            match (row.as_slice_mut(), src.as_slice()) {
+                (Some(dst), Some(src)) => dst.copy_from_slice(src), // memcpy: wide vector moves
+                _ => row.assign(&src),
+            }
         }
         if cfg.input_dropout > F::zero() {
             xb *= &crate::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
