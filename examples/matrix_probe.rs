@@ -1,18 +1,28 @@
 //! Times six training epochs of one configuration, for profiling (`perf record`) without the
 //! numpy peer: `BACKPROP_THREADS=2 [F32=1] cargo run --release --example matrix_probe -- 512 [loop]`
 //! (hidden units, then `loop` for the loop version on the first 20 000 images).
+use backprop::data::Dataset;
 use backprop::prelude::*;
 use backprop::train::{self, Impl, TrainConfig};
+use backprop::Real;
+
 fn main() {
     let hidden: usize = std::env::args().nth(1).map(|s| s.parse().unwrap()).unwrap_or(512);
     let imp = if std::env::args().nth(2).as_deref() == Some("loop") { Impl::Loop } else { Impl::Matrix };
     let ds = backprop::data::fashion_mnist::<f64>(None, 10_000, 1234).unwrap();
-    if std::env::var_os("F32").is_some() { return run32(ds.train.cast::<f32>(), hidden, imp); }
     let tr = if imp == Impl::Loop { ds.train.head(20000) } else { ds.train };
-    let mut cfg = TrainConfig::new(hidden, 0.1, 100, 1);
+    if std::env::var_os("F32").is_some() {
+        run(tr.cast::<f32>(), hidden, imp, "f32")
+    } else {
+        run(tr, hidden, imp, "f64")
+    }
+}
+
+fn run<F: Real>(tr: Dataset<F>, hidden: usize, imp: Impl, dtype: &str) {
+    let mut cfg = TrainConfig::new(hidden, F::from_f64(0.1).unwrap(), 100, 1);
     cfg.implementation = imp;
     cfg.verbose = false;
-    let mut model = Mlp::<f64>::init(784, hidden, 10, 1).unwrap();
+    let mut model = Mlp::<F>::init(784, hidden, 10, 1).unwrap();
     let mut rng = backprop::rng::seeded(2);
     let mut times = vec![];
     let mut l = 0.0;
@@ -22,21 +32,5 @@ fn main() {
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
-    println!("threads {} h {hidden}: min {:.3} median {:.3} s (last loss {l:.5})", backprop::parallel::threads(), times[0], times[3]);
-}
-fn run32(tr: backprop::data::Dataset<f32>, hidden: usize, imp: Impl) {
-    let tr = if imp == Impl::Loop { tr.head(20000) } else { tr };
-    let mut cfg = TrainConfig::new(hidden, 0.1f32, 100, 1);
-    cfg.implementation = imp;
-    cfg.verbose = false;
-    let mut model = Mlp::<f32>::init(784, hidden, 10, 1).unwrap();
-    let mut rng = backprop::rng::seeded(2);
-    let mut times = vec![];
-    for _ in 0..6 {
-        let t = std::time::Instant::now();
-        train::train_epoch(&mut model, &mut None, &cfg, cfg.lr, &tr, &mut rng).unwrap();
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    println!("f32 threads {} h {hidden}: min {:.3} median {:.3} s", backprop::parallel::threads(), times[0], times[3]);
+    println!("{dtype} threads {} h {hidden}: min {:.3} median {:.3} s (last loss {l:.5})", backprop::parallel::threads(), times[0], times[3]);
 }
