@@ -332,12 +332,18 @@ impl<F: Real> Mlp<F> {
         let mut total = F::zero();
         let mut deltas = Array2::<F>::zeros((x.nrows(), dh));
         // the nonzero pixels of each example, as (column, value): example i's are nonzero[at[i]..at[i + 1]]
-        let mut nonzero: Vec<(usize, F)> = Vec::with_capacity(x.len() / 2);
+        // (branch-free compaction: every pixel is written, the end advances only past nonzero ones)
+        let mut nonzero: Vec<(usize, F)> = vec![(0, F::zero()); x.len()];
         let mut at = vec![0];
+        let mut end = 0;
         for r in x.rows() {
-            nonzero.extend(r.iter().copied().enumerate().filter(|&(_, v)| v != F::zero()));
-            at.push(nonzero.len());
+            for (j, &v) in r.iter().enumerate() {
+                nonzero[end] = (j, v);
+                end += usize::from(v != F::zero());
+            }
+            at.push(end);
         }
+        nonzero.truncate(end);
         // contiguous copies so every per-example step below is a loop over slices
         let w1t = w1t.as_slice().expect("W1ᵀ is built in standard layout");
         let w2 = self.w2.as_standard_layout();
