@@ -419,10 +419,7 @@ impl<F: Real> Mlp<F> {
         let mut h_a = Array2::zeros((x.nrows(), d_h));
         let mut h_s = Array2::zeros((x.nrows(), d_h));
         let len = parallel::shard_len(d_h);
-        let mask_shards: Vec<Option<ArrayView2<F>>> = match &mask {
-            Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
-            None => vec![None; d_h.div_ceil(len)],
-        };
+        let mask_shards = mask_shards(mask.as_ref(), d_h, len);
         let shards: Vec<_> = h_a
             .axis_chunks_iter_mut(Axis(1), len)
             .zip(h_s.axis_chunks_iter_mut(Axis(1), len))
@@ -500,10 +497,7 @@ impl<F: Real> Mlp<F> {
         g.b2.assign(&grad_oa.sum_axis(Axis(0)));
         // per hidden-unit shard s, in parallel: ∂W2[:, s], G_ha[:, s], ∂W1[s, :], ∂b1[s]
         let len = parallel::shard_len(self.b1.len());
-        let mask_shards: Vec<Option<ArrayView2<F>>> = match &cache.mask {
-            Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
-            None => vec![None; self.b1.len().div_ceil(len)],
-        };
+        let mask_shards = mask_shards(cache.mask.as_ref(), self.b1.len(), len);
         let shards: Vec<_> = g
             .w1
             .axis_chunks_iter_mut(Axis(0), len)
@@ -583,6 +577,14 @@ impl<F: Real> Mlp<F> {
         self.check_batch(&x, y)?;
         let c = self.fprop_batch(x)?;
         self.batch_loss(&c, y)
+    }
+}
+
+/// The dropout mask's columns for each shard of `len` of the d_h hidden units (all `None` without a mask).
+fn mask_shards<F: Real>(mask: Option<&Array2<F>>, d_h: usize, len: usize) -> Vec<Option<ArrayView2<'_, F>>> {
+    match mask {
+        Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
+        None => vec![None; d_h.div_ceil(len)],
     }
 }
 
@@ -684,6 +686,37 @@ mod tests {
         }
         assert!((lsum / 6.0 - l).abs() < 1e-14);
         assert!((w1 / 6.0 - &g.w1).iter().all(|v| v.abs() < 1e-15));
+    }
+
+    #[test]
+    fn dropout_gradient_matches_finite_differences() {
+        // a fixed mask: the masked loss is an ordinary function of the parameters
+        // 64 hidden units: two shards of 32 with two threads; the first seed whose h_a stays
+        // away from the ReLU kink (so that finite differences are valid)
+        let (net, x, y) = (0..200u64)
+            .map(|seed| {
+                let mut net = Mlp::<f64>::init(6, 64, 3, seed).unwrap();
+                net.b1 = rng::randn(64, &mut rng::seeded(seed + 1)) * 0.3;
+                let (x, y) = batch(3, 6, 3, seed + 2);
+                (net, x, y)
+            })
+            .find(|(net, x, _)| no_kinks(net, x))
+            .expect("a seed without kinks");
+        assert_eq!(parallel::with_threads(2, || parallel::shard_len(64)), 32);
+        let mask = dropout_mask::<f64>(3, 64, 0.5, &mut rng::seeded(14)).unwrap();
+        assert!(mask.iter().all(|&v| v == 0.0 || v == 2.0) && mask.iter().any(|&v| v == 0.0) && mask.iter().any(|&v| v == 2.0));
+        let reg = ElasticNet::none();
+        let mut g = Grads::zeros_like(&net);
+        let loss = parallel::with_threads(2, || net.loss_grad_matrix_into(x.view(), &y, &reg, Some(mask.clone()), &mut g)).unwrap();
+        let masked_loss = |n: &Mlp<f64>| n.batch_loss(&n.fprop_batch_masked(x.view(), Some(mask.clone())).unwrap(), &y).unwrap();
+        assert_eq!(loss, masked_loss(&net));
+        let numeric = numerical_gradient(&net.to_dyn(), 1e-3, Stencil::Four, |p| masked_loss(&Mlp::from_dyn(p).unwrap())).unwrap();
+        let check = GradCheck::compare(&PARAM_NAMES, &g.to_dyn(), &numeric).unwrap();
+        assert!(check.rel_error() < 1e-7, "rel error {}", check.rel_error());
+        // and it differs from the unmasked gradient
+        let (_, plain) = net.loss_grad_matrix(x.view(), &y, &reg, false).unwrap();
+        assert!(plain.max_abs_diff(&g) > 1e-3);
+        assert!(dropout_mask::<f64>(2, 2, 1.0, &mut rng::seeded(1)).is_err());
     }
 
     #[test]
