@@ -7,7 +7,8 @@ use backprop::prelude::*;
 /// layers hold W as units × inputs, so the network takes the transpose.
 #[test]
 fn ps3_q1_gradients_match_the_published_values() {
-    let x = array![[0.6, -1.0], [0.8, -1.0], [-0.4, 0.9], [0.2, 0.0]];
+    // the four points given feature by feature, turned into one row per point
+    let x = array![[0.6, 0.8, -0.4, 0.2], [-1.0, -1.0, 0.9, 0.0]].t().as_standard_layout().into_owned();
     let t = [-0.8, -0.1, 0.9, 0.7];
     let w1_ps3 = array![[-0.8, -0.7, 0.6], [-1.0, 0.5, -1.0]];
     let net = Network::new(vec![
