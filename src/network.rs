@@ -288,14 +288,17 @@ mod tests {
             };
             let numeric = gradcheck::numerical_gradient(&params, 1e-3, gradcheck::Stencil::Four, loss).unwrap();
             let check = gradcheck::GradCheck::compare(&names, &Network::grads_as_params(&g), &numeric).unwrap();
-            prop_assert!(check.rel_error() < 1e-7, "max rel error {}", check.rel_error());
+            // a saturated tanh/sigmoid can make every gradient ~1e-8, at the finite differences'
+            // noise floor (~1e-14 absolute), where the relative error means nothing: accept those by
+            // their absolute error
+            prop_assert!(check.rel_error() < 1e-7 || check.max_abs_diff() < 1e-12, "max rel error {}", check.rel_error());
             // and the input gradient
             let nx = gradcheck::numerical_gradient(&[x.clone().into_dyn()], 1e-3, gradcheck::Stencil::Four, |p| {
                 let y = net.predict(p[0].view().into_dimensionality::<Ix1>().unwrap()).unwrap();
                 0.5 * (&y - &t).mapv(|v| v * v).sum()
             }).unwrap();
             let cx = gradcheck::GradCheck::compare(&["x"], &[g.x.into_dyn()], &nx).unwrap();
-            prop_assert!(cx.rel_error() < 1e-7, "x: max rel error {}", cx.rel_error());
+            prop_assert!(cx.rel_error() < 1e-7 || cx.max_abs_diff() < 1e-12, "x: max rel error {}", cx.rel_error());
         }
     }
 
