@@ -37,112 +37,251 @@ fn axpy_generic<F: Real>(alpha: F, x: &[F], y: &mut [F]) {
     }
 }
 
-/// y ← y + Σ αⱼ R[j, :] over `terms` = [(j, αⱼ)], R row-major with rows of y.len().
-/// Four rows per pass over y, so y is loaded and stored once per four rows.
+/// a·b + c, fused (one rounding, one instruction) when the caller runs with FMA enabled.
 #[inline(always)]
-fn axpy_rows_generic<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
-    let n = y.len();
-    let row = |j: usize| &r[j * n..(j + 1) * n];
-    let quads = terms.chunks_exact(4);
-    let rest = quads.remainder();
-    for q in quads {
-        let (r0, r1, r2, r3) = (row(q[0].0), row(q[1].0), row(q[2].0), row(q[3].0));
-        let (a0, a1, a2, a3) = (q[0].1, q[1].1, q[2].1, q[3].1);
-        for l in 0..n {
-            y[l] += a0 * r0[l] + a1 * r1[l] + a2 * r2[l] + a3 * r3[l];
+fn fmadd<F: Real, const FMA: bool>(a: F, b: F, c: F) -> F {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Cuts a row of `n` entries into column chunks for the row kernels: whole 64-byte vectors,
+/// at most eight per chunk (so a chunk's accumulators stay in registers), the vectors spread
+/// evenly over the chunks; a tail shorter than one vector goes last. Yields (start, len).
+/// (An iterator, not a callback: a closure would not inherit the kernels' target features.)
+#[inline(always)]
+fn chunks<F>(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let w = (64 / std::mem::size_of::<F>()).max(1);
+    let vectors = n / w;
+    let count = vectors.div_ceil(8);
+    let whole = (0..count).map(move |c| {
+        let before = c * (vectors / count) + c.min(vectors % count);
+        (before * w, (vectors / count + usize::from(c < vectors % count)) * w)
+    });
+    let tail = (!n.is_multiple_of(w)).then_some((vectors * w, n % w));
+    whole.chain(tail)
+}
+
+/// Chunk [c0, c0 + L) of y ← y + Σ αⱼ R[j, :], with the chunk of y held in registers
+/// (`L` a compile-time length, so the accumulators are an array the compiler keeps in registers).
+#[inline(always)]
+fn axpy_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)], r: &[F], n: usize, c0: usize, y: &mut [F]) {
+    let yc: &mut [F; L] = (&mut y[c0..c0 + L]).try_into().expect("chunk within the row");
+    let mut acc = *yc;
+    for &(j, a) in terms {
+        let s = j as usize * n + c0;
+        let row: &[F; L] = r[s..s + L].try_into().expect("chunk within the row");
+        for l in 0..L {
+            acc[l] = fmadd::<F, FMA>(a, row[l], acc[l]);
         }
     }
-    for &(j, a) in rest {
-        axpy_generic(a, row(j), y);
+    *yc = acc;
+}
+
+/// Chunk [c0, c0 + L) of R[j, :] ← R[j, :] + αⱼ x, with the chunk of x held in registers.
+#[inline(always)]
+fn rank1_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)], x: &[F], n: usize, c0: usize, r: &mut [F]) {
+    let xc: [F; L] = x[c0..c0 + L].try_into().expect("chunk within the row");
+    for &(j, a) in terms {
+        let s = j as usize * n + c0;
+        let row: &mut [F; L] = (&mut r[s..s + L]).try_into().expect("chunk within the row");
+        for l in 0..L {
+            row[l] = fmadd::<F, FMA>(a, xc[l], row[l]);
+        }
+    }
+}
+
+/// Chunk of any length (the tail, and lengths the match below does not list).
+#[inline(always)]
+fn axpy_rows_any<F: Real, const FMA: bool>(terms: &[(u32, F)], r: &[F], n: usize, c0: usize, y: &mut [F], len: usize) {
+    let yc = &mut y[c0..c0 + len];
+    for &(j, a) in terms {
+        let s = j as usize * n + c0;
+        for (v, &w) in yc.iter_mut().zip(&r[s..s + len]) {
+            *v = fmadd::<F, FMA>(a, w, *v);
+        }
+    }
+}
+
+#[inline(always)]
+fn rank1_rows_any<F: Real, const FMA: bool>(terms: &[(u32, F)], x: &[F], n: usize, c0: usize, r: &mut [F], len: usize) {
+    let xc = &x[c0..c0 + len];
+    for &(j, a) in terms {
+        let s = j as usize * n + c0;
+        for (v, &w) in r[s..s + len].iter_mut().zip(xc) {
+            *v = fmadd::<F, FMA>(a, w, *v);
+        }
+    }
+}
+
+/// Calls `$f::<F, L, FMA>($args)` for the chunk lengths `for_chunks` produces (multiples of 8
+/// up to 128 entries), `$any` otherwise.
+macro_rules! by_len {
+    ($len:expr, $f:ident, $any:ident, $fma:expr, ($($a:expr),*)) => {
+        match $len {
+            8 => $f::<F, 8, $fma>($($a),*),
+            16 => $f::<F, 16, $fma>($($a),*),
+            24 => $f::<F, 24, $fma>($($a),*),
+            32 => $f::<F, 32, $fma>($($a),*),
+            40 => $f::<F, 40, $fma>($($a),*),
+            48 => $f::<F, 48, $fma>($($a),*),
+            56 => $f::<F, 56, $fma>($($a),*),
+            64 => $f::<F, 64, $fma>($($a),*),
+            80 => $f::<F, 80, $fma>($($a),*),
+            96 => $f::<F, 96, $fma>($($a),*),
+            112 => $f::<F, 112, $fma>($($a),*),
+            128 => $f::<F, 128, $fma>($($a),*),
+            len => $any::<F, $fma>($($a),*, len),
+        }
+    };
+}
+
+/// y ← y + Σ αⱼ R[j, :] over `terms` = [(j, αⱼ)], R row-major with rows of y.len().
+#[inline(always)]
+fn axpy_rows_generic<F: Real, const FMA: bool>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+    let n = y.len();
+    for (c0, len) in chunks::<F>(n) {
+        by_len!(len, axpy_rows_chunk, axpy_rows_any, FMA, (terms, r, n, c0, y));
     }
 }
 
 /// R[j, :] ← R[j, :] + αⱼ x over `terms` = [(j, αⱼ)], R row-major with rows of x.len().
 #[inline(always)]
-fn rank1_rows_generic<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
+fn rank1_rows_generic<F: Real, const FMA: bool>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
     let n = x.len();
-    for &(j, a) in terms {
-        axpy_generic(a, x, &mut r[j * n..(j + 1) * n]);
+    for (c0, len) in chunks::<F>(n) {
+        by_len!(len, rank1_rows_chunk, rank1_rows_any, FMA, (terms, x, n, c0, r));
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_rows_avx2<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
-    axpy_rows_generic(terms, r, y)
+unsafe fn axpy_rows_avx2<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+    axpy_rows_generic::<F, true>(terms, r, y)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rank1_rows_avx2<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
-    rank1_rows_generic(terms, x, r)
+unsafe fn rank1_rows_avx2<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
+    rank1_rows_generic::<F, true>(terms, x, r)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn axpy_rows_avx512<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
-    axpy_rows_generic(terms, r, y)
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn axpy_rows_avx512<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+    axpy_rows_generic::<F, true>(terms, r, y)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn rank1_rows_avx512<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
-    rank1_rows_generic(terms, x, r)
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn rank1_rows_avx512<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
+    rank1_rows_generic::<F, true>(terms, x, r)
 }
 
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+/// The vector instructions the row kernels use, detected once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Isa {
+    Avx512,
+    Avx2Fma,
+    Baseline,
 }
 
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+#[inline]
+fn isa() -> Isa {
+    static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+    *ISA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let fma = std::arch::is_x86_feature_detected!("fma");
+            if std::arch::is_x86_feature_detected!("avx512f") && fma {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && fma {
+                return Isa::Avx2Fma;
+            }
+        }
+        Isa::Baseline
+    })
 }
 
 /// y ← y + Σ αⱼ R[j, :] over `terms` = [(j, αⱼ)], where R is a row-major matrix whose rows
 /// have y.len() entries (the forward pass h_a = b1 + Σ_{xⱼ≠0} xⱼ W1ᵀ[j, :]).
 /// Panics if a row index is out of range (callers build `terms` from R's own rows).
-pub fn axpy_rows<F: Real>(terms: &[(usize, F)], r: &[F], y: &mut [F]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx512() {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        return unsafe { axpy_rows_avx512(terms, r, y) };
+pub fn axpy_rows<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+    match isa() {
+        // SAFETY: `isa` reported AVX-512F and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { axpy_rows_avx512(terms, r, y) },
+        // SAFETY: `isa` reported AVX2 and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { axpy_rows_avx2(terms, r, y) },
+        _ => axpy_rows_generic::<F, false>(terms, r, y),
     }
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        return unsafe { axpy_rows_avx2(terms, r, y) };
-    }
-    axpy_rows_generic(terms, r, y)
 }
 
 /// R[j, :] ← R[j, :] + αⱼ x over `terms` = [(j, αⱼ)], R row-major with rows of x.len()
 /// entries (one example's rank-1 update ∂W1ᵀ[j, :] += xⱼ δ on its nonzero pixels j).
-pub fn rank1_rows<F: Real>(terms: &[(usize, F)], x: &[F], r: &mut [F]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx512() {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        return unsafe { rank1_rows_avx512(terms, x, r) };
+pub fn rank1_rows<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
+    match isa() {
+        // SAFETY: `isa` reported AVX-512F and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { rank1_rows_avx512(terms, x, r) },
+        // SAFETY: `isa` reported AVX2 and FMA on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { rank1_rows_avx2(terms, x, r) },
+        _ => rank1_rows_generic::<F, false>(terms, x, r),
     }
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        return unsafe { rank1_rows_avx2(terms, x, r) };
+}
+
+/// Side of the square tiles of [`transpose_tile`].
+pub const TILE: usize = 16;
+
+/// One TILE × TILE tile of a transposed sum: out[c·ds + rb + r] = scale · Σₛ srcs[s][(rb + r)·ss + cb + c]
+/// for r, c < TILE (`out` starts at the tile's first output row). Read as TILE contiguous runs of
+/// the sources, written as TILE contiguous runs of `out`.
+#[inline(always)]
+fn transpose_tile_generic<F: Real>(srcs: &[&[F]], ss: usize, rb: usize, cb: usize, out: &mut [F], ds: usize, scale: F) {
+    let mut tile = [[F::zero(); TILE]; TILE];
+    for (r, t) in tile.iter_mut().enumerate() {
+        let s0 = (rb + r) * ss + cb;
+        t.copy_from_slice(&srcs[0][s0..s0 + TILE]);
+        for src in &srcs[1..] {
+            t.iter_mut().zip(&src[s0..s0 + TILE]).for_each(|(v, &w)| *v += w);
+        }
     }
-    rank1_rows_generic(terms, x, r)
+    for c in 0..TILE {
+        let o: &mut [F; TILE] = (&mut out[c * ds + rb..][..TILE]).try_into().expect("TILE entries");
+        for r in 0..TILE {
+            o[r] = scale * tile[r][c];
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_tile_avx512<F: Real>(srcs: &[&[F]], ss: usize, rb: usize, cb: usize, out: &mut [F], ds: usize, scale: F) {
+    transpose_tile_generic(srcs, ss, rb, cb, out, ds, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_tile_avx2<F: Real>(srcs: &[&[F]], ss: usize, rb: usize, cb: usize, out: &mut [F], ds: usize, scale: F) {
+    transpose_tile_generic(srcs, ss, rb, cb, out, ds, scale)
+}
+
+/// See [`transpose_tile_generic`]; the widest vector instructions the CPU has.
+pub fn transpose_tile<F: Real>(srcs: &[&[F]], ss: usize, rb: usize, cb: usize, out: &mut [F], ds: usize, scale: F) {
+    match isa() {
+        // SAFETY: `isa` reported AVX-512F on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { transpose_tile_avx512(srcs, ss, rb, cb, out, ds, scale) },
+        // SAFETY: `isa` reported AVX2 on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { transpose_tile_avx2(srcs, ss, rb, cb, out, ds, scale) },
+        _ => transpose_tile_generic(srcs, ss, rb, cb, out, ds, scale),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -187,29 +326,53 @@ pub fn axpy<F: Real>(alpha: F, x: &[F], y: &mut [F]) {
 mod tests {
     use super::*;
 
+    /// Both row kernels against plain loops, for row lengths that give one chunk, several
+    /// chunks of different lengths, a tail shorter than a vector, and no whole vector at all.
+    fn check_row_kernels<F: Real>(tol: f64) {
+        for n in [1usize, 13, 16, 100, 104, 112, 136, 200, 512] {
+            let f = |v: f64| F::from_f64(v).unwrap();
+            let r: Vec<F> = (0..9 * n).map(|i| f((i as f64 * 0.21).sin())).collect();
+            for len in [0usize, 1, 3, 4, 5, 9] {
+                let terms: Vec<(u32, F)> = (0..len).map(|t| (((t * 5) % 9) as u32, f(0.3 * t as f64 - 1.0))).collect();
+                let y0: Vec<F> = (0..n).map(|l| f(l as f64 * 0.01)).collect();
+                let mut y = y0.clone();
+                axpy_rows(&terms, &r, &mut y);
+                for l in 0..n {
+                    let want = y0[l].to_f64().unwrap() + terms.iter().map(|&(j, a)| a.to_f64().unwrap() * r[j as usize * n + l].to_f64().unwrap()).sum::<f64>();
+                    assert!((y[l].to_f64().unwrap() - want).abs() < tol, "n {n}, len {len}, l {l}: {} vs {want}", y[l]);
+                }
+                let mut rr = r.clone();
+                rank1_rows(&terms, &y0, &mut rr);
+                let mut want: Vec<f64> = r.iter().map(|v| v.to_f64().unwrap()).collect();
+                for &(j, a) in &terms {
+                    for l in 0..n {
+                        want[j as usize * n + l] += a.to_f64().unwrap() * y0[l].to_f64().unwrap();
+                    }
+                }
+                assert!(rr.iter().zip(&want).all(|(a, b)| (a.to_f64().unwrap() - b).abs() < tol), "n {n}, len {len}");
+            }
+        }
+    }
+
     #[test]
     fn row_kernels_match_plain_loops() {
-        let n = 13;
-        let r: Vec<f64> = (0..9 * n).map(|i| (i as f64 * 0.21).sin()).collect();
-        for len in [0usize, 1, 3, 4, 5, 9] {
-            let terms: Vec<(usize, f64)> = (0..len).map(|t| ((t * 5) % 9, 0.3 * t as f64 - 1.0)).collect();
-            let y0: Vec<f64> = (0..n).map(|l| l as f64).collect();
-            let mut y = y0.clone();
-            axpy_rows(&terms, &r, &mut y);
-            for l in 0..n {
-                let want = y0[l] + terms.iter().map(|&(j, a)| a * r[j * n + l]).sum::<f64>();
-                assert!((y[l] - want).abs() < 1e-12, "len {len}, l {l}: {} vs {want}", y[l]);
+        check_row_kernels::<f64>(1e-12);
+        check_row_kernels::<f32>(1e-5);
+    }
+
+    #[test]
+    fn chunks_cover_the_row_in_whole_vectors() {
+        let chunks = |n: usize, bytes: usize| -> Vec<(usize, usize)> {
+            match bytes {
+                8 => chunks::<f64>(n).collect(),
+                _ => chunks::<f32>(n).collect(),
             }
-            let mut rr = r.clone();
-            rank1_rows(&terms, &y0, &mut rr);
-            let mut want = r.clone();
-            for &(j, a) in &terms {
-                for l in 0..n {
-                    want[j * n + l] += a * y0[l];
-                }
-            }
-            assert!(rr.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-12));
-        }
+        };
+        assert_eq!(chunks(104, 8), vec![(0, 56), (56, 48)]); // 13 vectors of 8: 7 + 6
+        assert_eq!(chunks(112, 4), vec![(0, 112)]); // 7 vectors of 16
+        assert_eq!(chunks(100, 8), vec![(0, 48), (48, 48), (96, 4)]); // 12 vectors + a tail of 4
+        assert_eq!(chunks(512, 8), (0..8).map(|c| (64 * c, 64)).collect::<Vec<_>>());
+        assert_eq!(chunks(5, 8), vec![(0, 5)]);
     }
 
     #[test]

@@ -19,14 +19,16 @@
 
 use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
 use crate::activation::{relu, relu_prime as step, sign};
-use crate::kernels;
 use crate::network::outer;
 use crate::parallel;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
 use rand::distributions::{Distribution, Uniform};
+
+mod loop_version;
+pub use loop_version::LoopScratch;
 
 /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -218,6 +220,11 @@ impl<F: Real> Mlp<F> {
         }
         self.check_x(x.ncols())?;
         ensure_shape(y.len() == x.nrows(), || format!("the minibatch has {} examples but {} labels", x.nrows(), y.len()))?;
+        self.check_labels(y)
+    }
+
+    /// Every label must name one of the m classes.
+    fn check_labels(&self, y: &[usize]) -> Result<()> {
         let m = self.w2.nrows();
         if let Some(&bad) = y.iter().find(|&&c| c >= m) {
             return Err(Error::Shape(format!("class label {bad} is out of range for {m} classes (labels are 0..{m})")));
@@ -271,131 +278,6 @@ impl<F: Real> Mlp<F> {
         let two = F::from_f64(2.0).unwrap();
         g.w1.zip_mut_with(&self.w1, |gv, &w| *gv = *gv + reg.l11 * sign(w) + two * reg.l12 * w);
         g.w2.zip_mut_with(&self.w2, |gv, &w| *gv = *gv + reg.l21 * sign(w) + two * reg.l22 * w);
-    }
-
-    /// Minibatch loss (mean over the K examples, plus the penalty) and its gradient,
-    /// looping over the examples one at a time (no matrix products over the minibatch):
-    ///
-    /// 1. for each example, the forward pass and the backward pass down to
-    ///    δᵢ = ∂L/∂h_a (the same maths as [`Mlp::fprop`] + [`Mlp::bprop`]), adding its
-    ///    W2, b2 and b1 gradients in place. h_a = W1 x + b1 is computed as
-    ///    b1 + Σⱼ xⱼ W1[:, j] over the pixels with xⱼ ≠ 0 only (half of Fashion-MNIST's pixels are 0),
-    ///    reading W1 column by column from a transposed copy made once per minibatch;
-    /// 2. ∂W1 = Σᵢ δᵢ xᵢᵀ, each example's rank-1 update added on its own (again only the
-    ///    columns j with xᵢⱼ ≠ 0), scheduled in blocks of columns so that the block of the
-    ///    gradient being updated stays in cache while the K examples stream past.
-    ///
-    /// With several threads the K examples are split into groups, one per thread, each with
-    /// its own gradient sums, added at the end. `input_grad` also returns ∂/∂X.
-    pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
-        self.check_batch(&x, y)?;
-        let d = self.w1.ncols();
-        let k = x.nrows();
-        // W1ᵀ (d × d_h, row j = the weights of pixel j) in standard layout
-        let w1t = parallel::transpose_sum(&[&self.w1], F::one());
-        let mut gx = input_grad.then(|| Array2::<F>::zeros((k, d)));
-        let per = k.div_ceil(parallel::threads().min(k.div_ceil(16)).max(1));
-        let gx_groups: Vec<Option<ArrayViewMut2<F>>> = match gx.as_mut() {
-            Some(gx) => gx.axis_chunks_iter_mut(Axis(0), per).map(Some).collect(),
-            None => (0..k.div_ceil(per)).map(|_| None).collect(),
-        };
-        let groups: Vec<_> = x.axis_chunks_iter(Axis(0), per).zip(y.chunks(per)).zip(gx_groups).collect();
-        let parts = parallel::map_shards(groups, |((xg, yg), gxg)| self.loop_examples(xg, yg, &w1t, gxg));
-        let inv = F::one() / F::from_usize(k).unwrap();
-        let (mut total, mut g) = (F::zero(), Grads::zeros_like(self));
-        for (t, gp, _) in &parts {
-            total += *t;
-            g.b1 += &gp.b1;
-            g.w2 += &gp.w2;
-            g.b2 += &gp.b2;
-        }
-        // ∂W1 = (Σ_groups ∂W1ᵀ)ᵀ / K
-        g.w1 = parallel::transpose_sum(&parts.iter().map(|p| &p.2).collect::<Vec<_>>(), inv);
-        g.b1.mapv_inplace(|v| v * inv);
-        g.w2.mapv_inplace(|v| v * inv);
-        g.b2.mapv_inplace(|v| v * inv);
-        if let Some(gx) = gx.as_mut() {
-            gx.mapv_inplace(|v| v * inv);
-        }
-        g.x = gx;
-        self.add_penalty_grad(&mut g, reg);
-        Ok((total * inv + self.penalty(reg), g))
-    }
-
-    /// The per-example loop of [`Mlp::loss_grad_loop`] over one group of examples: the summed
-    /// loss, the summed b1, W2, b2 gradients (`w1` left empty) and the summed W1 gradient
-    /// transposed (d × d_h); writes each example's ∂L/∂x (not yet averaged) into `gx`.
-    fn loop_examples(&self, x: ArrayView2<F>, y: &[usize], w1t: &Array2<F>, mut gx: Option<ArrayViewMut2<F>>) -> (F, Grads<F>, Array2<F>) {
-        let (d, dh, m) = self.dims();
-        let mut g = Grads { w1: Array2::zeros((0, 0)), b1: Array1::zeros(dh), w2: Array2::zeros((m, dh)), b2: Array1::zeros(m), x: None };
-        let mut gw1t = Array2::<F>::zeros((d, dh));
-        let mut total = F::zero();
-        let mut deltas = Array2::<F>::zeros((x.nrows(), dh));
-        // the nonzero pixels of each example, as (column, value): example i's are nonzero[at[i]..at[i + 1]]
-        // (branch-free compaction: every pixel is written, the end advances only past nonzero ones)
-        let mut nonzero: Vec<(usize, F)> = vec![(0, F::zero()); x.len()];
-        let mut at = vec![0];
-        let mut end = 0;
-        for r in x.rows() {
-            for (j, &v) in r.iter().enumerate() {
-                nonzero[end] = (j, v);
-                end += usize::from(v != F::zero());
-            }
-            at.push(end);
-        }
-        nonzero.truncate(end);
-        // contiguous copies so every per-example step below is a loop over slices
-        let w1t = w1t.as_slice().expect("W1ᵀ is built in standard layout");
-        let w2 = self.w2.as_standard_layout();
-        let w2 = w2.as_slice().expect("standard layout");
-        let (b1, b2) = (self.b1.to_vec(), self.b2.to_vec());
-        let (gb1, gb2) = (g.b1.as_slice_mut().expect("fresh array"), g.b2.as_slice_mut().expect("fresh array"));
-        let gw2 = g.w2.as_slice_mut().expect("fresh array");
-        let (mut h_a, mut h_s, mut o_a) = (vec![F::zero(); dh], vec![F::zero(); dh], vec![F::zero(); m]);
-        for (i, &yi) in y.iter().enumerate() {
-            // h_a = b1 + Σ_{xⱼ ≠ 0} xⱼ W1[:, j];  h_s = rect(h_a)
-            h_a.copy_from_slice(&b1);
-            kernels::axpy_rows(&nonzero[at[i]..at[i + 1]], w1t, &mut h_a);
-            for (s, &a) in h_s.iter_mut().zip(&h_a) {
-                *s = relu(a);
-            }
-            // o_a = W2 h_s + b2;  loss = log Σ exp(o_a) − o_a[y]
-            for (c, o) in o_a.iter_mut().enumerate() {
-                *o = b2[c] + kernels::dot(&w2[c * dh..(c + 1) * dh], &h_s);
-            }
-            let max = o_a.iter().fold(F::neg_infinity(), |mx, &v| mx.max(v));
-            let lse = max + o_a.iter().fold(F::zero(), |acc, &v| acc + (v - max).exp()).ln();
-            total += lse - o_a[yi];
-            // ∂L/∂o_a = o_s − onehot(y);  ∂W2 += (∂L/∂o_a) h_sᵀ;  ∂b2 += ∂L/∂o_a
-            let delta = deltas.row_mut(i).into_slice().expect("standard layout");
-            for c in 0..m {
-                let go = (o_a[c] - lse).exp() - if c == yi { F::one() } else { F::zero() };
-                kernels::axpy(go, &h_s, &mut gw2[c * dh..(c + 1) * dh]);
-                gb2[c] += go;
-                // δ = W2ᵀ ∂L/∂o_a, masked by rect'(h_a) below
-                kernels::axpy(go, &w2[c * dh..(c + 1) * dh], delta);
-            }
-            for ((dv, &a), gb) in delta.iter_mut().zip(&h_a).zip(gb1.iter_mut()) {
-                *dv *= step(a);
-                *gb += *dv;
-            }
-            if let Some(gx) = gx.as_mut() {
-                let dv = ArrayView1::from(&*delta);
-                gx.row_mut(i).assign(&self.w1.t().dot(&dv));
-            }
-        }
-        // ∂W1ᵀ[j, :] += xᵢⱼ δᵢ, in blocks of BLOCK pixel rows (BLOCK × d_h entries stay in cache)
-        const BLOCK: usize = 32;
-        let mut start = at[..x.nrows()].to_vec();
-        let gw = gw1t.as_slice_mut().expect("standard layout");
-        for j1 in (BLOCK..d + BLOCK).step_by(BLOCK) {
-            for (i, st) in start.iter_mut().enumerate() {
-                let end = *st + nonzero[*st..at[i + 1]].iter().take_while(|&&(j, _)| j < j1).count();
-                kernels::rank1_rows(&nonzero[*st..end], deltas.row(i).as_slice().expect("standard layout"), gw);
-                *st = end;
-            }
-        }
-        (total, g, gw1t)
     }
 
     /// Forward pass for a K × d minibatch: H_a = X W1ᵀ + b1, H_s = rect(H_a),
@@ -610,7 +492,7 @@ pub(crate) fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::gradcheck::{numerical_gradient, GradCheck, Stencil};
     use crate::rng;
@@ -762,7 +644,7 @@ mod tests {
 
     impl Mlp<f64> {
         /// Mean of the per-example fprop/bprop results plus the penalty: no shards, no minibatch products.
-        fn loop_free_reference(&self, x: ArrayView2<f64>, y: &[usize], reg: &ElasticNet<f64>) -> (f64, Grads<f64>) {
+        pub(crate) fn loop_free_reference(&self, x: ArrayView2<f64>, y: &[usize], reg: &ElasticNet<f64>) -> (f64, Grads<f64>) {
             let k = y.len() as f64;
             let mut g = Grads::zeros_like(self);
             let mut gx = Array2::<f64>::zeros(x.dim());

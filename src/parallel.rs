@@ -100,25 +100,38 @@ pub fn zip_rows_mut<F: Send + Sync>(a: &mut ndarray::Array2<F>, b: &ndarray::Arr
     map_shards(shards, |(mut a, b)| a.zip_mut_with(&b, |x, y| f(x, y)));
 }
 
-/// scale · Σ partsᵀ for equally shaped matrices, the rows of the result split over the threads
-/// (the loop version's W1 ↔ W1ᵀ layout changes and the sum of its per-thread gradients).
-pub fn transpose_sum<F: crate::Real>(parts: &[&ndarray::Array2<F>], scale: F) -> ndarray::Array2<F> {
-    let (r, c) = parts[0].dim();
-    assert!(parts.iter().all(|p| p.dim() == (r, c)), "transpose_sum: callers pass equal shapes");
-    let mut out = ndarray::Array2::<F>::zeros((c, r));
-    let len = shard_len(c);
-    let shards: Vec<_> = out.axis_chunks_iter_mut(ndarray::Axis(0), len).enumerate().collect();
-    map_shards(shards, |(k, mut o)| {
-        let cols = k * len..k * len + o.nrows();
-        o.assign(&parts[0].slice(ndarray::s![.., cols.clone()]).t());
-        for p in &parts[1..] {
-            o += &p.slice(ndarray::s![.., cols.clone()]).t();
-        }
-        if scale != F::one() {
-            o.mapv_inplace(|v| v * scale);
+/// dst[c·ds + r] = scale · Σₛ srcs[s][r·ss + c] for r < rows, c < cols: the transpose of a sum of
+/// row-major rows × cols matrices (row stride `ss`) written into a row-major cols × rows matrix
+/// (row stride `ds`; entries beyond `rows` in each row are left alone). In 16 × 16 tiles, so the
+/// strided side stays in cache; the rows of dst split over the threads. The loop version's
+/// W1 → W1ᵀ copy and the sum of its per-thread ∂W1ᵀ.
+pub fn transpose_sum_into<F: crate::Real>(srcs: &[&[F]], rows: usize, cols: usize, ss: usize, dst: &mut [F], ds: usize, scale: F) {
+    const T: usize = crate::kernels::TILE;
+    assert!(ss >= cols && ds >= rows && dst.len() >= cols.saturating_sub(1) * ds + rows, "transpose_sum_into: callers pass consistent sizes");
+    assert!(srcs.iter().all(|s| s.len() >= rows.saturating_sub(1) * ss + cols), "transpose_sum_into: callers pass consistent sizes");
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let len = shard_len(cols);
+    let shards: Vec<_> = dst.chunks_mut(len * ds).enumerate().collect();
+    map_shards(shards, |(k, out)| {
+        let (c0, c1) = (k * len, (k * len + len).min(cols));
+        for cb in (c0..c1).step_by(T) {
+            for rb in (0..rows).step_by(T) {
+                if cb + T <= c1 && rb + T <= rows {
+                    crate::kernels::transpose_tile(srcs, ss, rb, cb, &mut out[(cb - c0) * ds..], ds, scale);
+                    continue;
+                }
+                for c in cb..(cb + T).min(c1) {
+                    let o = &mut out[(c - c0) * ds..];
+                    for r in rb..(rb + T).min(rows) {
+                        let v = srcs.iter().fold(F::zero(), |v, src| v + src[r * ss + c]);
+                        o[r] = scale * v;
+                    }
+                }
+            }
         }
     });
-    out
 }
 
 fn pool() -> &'static Pool {
@@ -286,12 +299,19 @@ mod tests {
 
     #[test]
     fn transpose_sum_of_parts() {
-        let a = ndarray::Array2::<f64>::from_shape_fn((70, 45), |(i, j)| (i * 45 + j) as f64);
-        let b = a.mapv(|v| v * v);
+        // two 70 × 45 matrices with row stride 48, into 45 rows of stride 72 (the padding untouched)
+        let (rows, cols, ss, ds) = (70, 45, 48, 72);
+        let a: Vec<f64> = (0..rows * ss).map(|i| i as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v * v).collect();
         for t in [1, 2, 3] {
-            let out = with_threads(t, || transpose_sum(&[&a, &b], 0.5));
-            assert_eq!(out.dim(), (45, 70));
-            assert!(out.indexed_iter().all(|((j, i), &v)| v == 0.5 * (a[[i, j]] + b[[i, j]])));
+            let mut out = vec![-1.0; cols * ds];
+            with_threads(t, || transpose_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5));
+            for c in 0..cols {
+                for r in 0..ds {
+                    let want = if r < rows { 0.5 * (a[r * ss + c] + b[r * ss + c]) } else { -1.0 };
+                    assert_eq!(out[c * ds + r], want, "threads {t}, ({c}, {r})");
+                }
+            }
         }
     }
 

@@ -225,32 +225,33 @@ pub fn train_epoch<F: Real>(
 ) -> Result<f64> {
     let mut total = 0.0;
     let batches = minibatches(train.len(), cfg.batch, rng);
-    // one set of gradient buffers for the whole epoch (the matrix version writes into it)
+    // checked here too: the benchmark calls this function directly (and the loop version has no dropout)
+    cfg.validate()?;
+    // one set of gradient buffers for the whole epoch (both versions write into it)
     let mut g = Grads::zeros_like(model);
     // and one minibatch buffer (a fresh K × d array per minibatch cost page faults: ~10 % of an epoch)
-    let mut x_buf = ndarray::Array2::<F>::zeros((cfg.batch.min(train.len()), train.x.ncols()));
+    let mut x_buf = ndarray::Array2::<F>::zeros((if cfg.implementation == Impl::Matrix { cfg.batch.min(train.len()) } else { 0 }, train.x.ncols()));
+    // and the loop version's working buffers
+    let mut loop_scratch = crate::mlp::LoopScratch::default();
     for idx in &batches {
-        let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
-        for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
-            let src = train.x.row(i);
-            match (row.as_slice_mut(), src.as_slice()) {
-                (Some(dst), Some(src)) => dst.copy_from_slice(src), // memcpy: wide vector moves
-                _ => row.assign(&src),
-            }
-        }
-        if cfg.input_dropout > F::zero() {
-            xb *= &crate::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
-        }
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
         let loss = match cfg.implementation {
+            // the loop version reads its examples one by one where they are
+            Impl::Loop => model.loss_grad_loop_rows_into(train.x.view(), idx, &yb, &cfg.reg, &mut loop_scratch, &mut g)?,
             Impl::Matrix => {
+                let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
+                for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
+                    let src = train.x.row(i);
+                    match (row.as_slice_mut(), src.as_slice()) {
+                        (Some(dst), Some(src)) => dst.copy_from_slice(src), // memcpy: wide vector moves
+                        _ => row.assign(&src),
+                    }
+                }
+                if cfg.input_dropout > F::zero() {
+                    xb *= &crate::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
+                }
                 let mask = (cfg.dropout > F::zero()).then(|| crate::mlp::dropout_mask(idx.len(), cfg.hidden, cfg.dropout, rng)).transpose()?;
                 model.loss_grad_matrix_into(xb.view(), &yb, &cfg.reg, mask, &mut g)?
-            }
-            Impl::Loop => {
-                let (loss, gl) = model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?;
-                g = gl;
-                loss
             }
         };
         let l = loss.to_f64().unwrap();
