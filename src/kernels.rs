@@ -67,10 +67,10 @@ fn chunks<F>(n: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Chunk [c0, c0 + L) of y ← y + Σ αⱼ R[j, :], with the chunk of y held in registers
 /// (`L` a compile-time length, so the accumulators are an array the compiler keeps in registers).
 #[inline(always)]
-fn axpy_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)], r: &[F], n: usize, c0: usize, y: &mut [F]) {
+fn axpy_rows_chunk<F: Real, const L: usize, const FMA: bool>(idx: &[u32], val: &[F], r: &[F], n: usize, c0: usize, y: &mut [F]) {
     let yc: &mut [F; L] = (&mut y[c0..c0 + L]).try_into().expect("chunk within the row");
     let mut acc = *yc;
-    for &(j, a) in terms {
+    for (&j, &a) in idx.iter().zip(val) {
         let s = j as usize * n + c0;
         let row: &[F; L] = r[s..s + L].try_into().expect("chunk within the row");
         for l in 0..L {
@@ -82,9 +82,9 @@ fn axpy_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)],
 
 /// Chunk [c0, c0 + L) of R[j, :] ← R[j, :] + αⱼ x, with the chunk of x held in registers.
 #[inline(always)]
-fn rank1_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)], x: &[F], n: usize, c0: usize, r: &mut [F]) {
+fn rank1_rows_chunk<F: Real, const L: usize, const FMA: bool>(idx: &[u32], val: &[F], x: &[F], n: usize, c0: usize, r: &mut [F]) {
     let xc: [F; L] = x[c0..c0 + L].try_into().expect("chunk within the row");
-    for &(j, a) in terms {
+    for (&j, &a) in idx.iter().zip(val) {
         let s = j as usize * n + c0;
         let row: &mut [F; L] = (&mut r[s..s + L]).try_into().expect("chunk within the row");
         for l in 0..L {
@@ -95,9 +95,9 @@ fn rank1_rows_chunk<F: Real, const L: usize, const FMA: bool>(terms: &[(u32, F)]
 
 /// Chunk of any length (the tail, and lengths the match below does not list).
 #[inline(always)]
-fn axpy_rows_any<F: Real, const FMA: bool>(terms: &[(u32, F)], r: &[F], n: usize, c0: usize, y: &mut [F], len: usize) {
+fn axpy_rows_any<F: Real, const FMA: bool>(idx: &[u32], val: &[F], r: &[F], n: usize, c0: usize, y: &mut [F], len: usize) {
     let yc = &mut y[c0..c0 + len];
-    for &(j, a) in terms {
+    for (&j, &a) in idx.iter().zip(val) {
         let s = j as usize * n + c0;
         for (v, &w) in yc.iter_mut().zip(&r[s..s + len]) {
             *v = fmadd::<F, FMA>(a, w, *v);
@@ -106,9 +106,9 @@ fn axpy_rows_any<F: Real, const FMA: bool>(terms: &[(u32, F)], r: &[F], n: usize
 }
 
 #[inline(always)]
-fn rank1_rows_any<F: Real, const FMA: bool>(terms: &[(u32, F)], x: &[F], n: usize, c0: usize, r: &mut [F], len: usize) {
+fn rank1_rows_any<F: Real, const FMA: bool>(idx: &[u32], val: &[F], x: &[F], n: usize, c0: usize, r: &mut [F], len: usize) {
     let xc = &x[c0..c0 + len];
-    for &(j, a) in terms {
+    for (&j, &a) in idx.iter().zip(val) {
         let s = j as usize * n + c0;
         for (v, &w) in r[s..s + len].iter_mut().zip(xc) {
             *v = fmadd::<F, FMA>(a, w, *v);
@@ -138,46 +138,46 @@ macro_rules! by_len {
     };
 }
 
-/// y ← y + Σ αⱼ R[j, :] over `terms` = [(j, αⱼ)], R row-major with rows of y.len().
+/// y ← y + Σ αⱼ R[j, :] over the pairs (j, αⱼ) = (idx[t], val[t]), R row-major with rows of y.len().
 #[inline(always)]
-fn axpy_rows_generic<F: Real, const FMA: bool>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+fn axpy_rows_generic<F: Real, const FMA: bool>(idx: &[u32], val: &[F], r: &[F], y: &mut [F]) {
     let n = y.len();
     for (c0, len) in chunks::<F>(n) {
-        by_len!(len, axpy_rows_chunk, axpy_rows_any, FMA, (terms, r, n, c0, y));
+        by_len!(len, axpy_rows_chunk, axpy_rows_any, FMA, (idx, val, r, n, c0, y));
     }
 }
 
-/// R[j, :] ← R[j, :] + αⱼ x over `terms` = [(j, αⱼ)], R row-major with rows of x.len().
+/// R[j, :] ← R[j, :] + αⱼ x over the pairs (j, αⱼ) = (idx[t], val[t]), R row-major with rows of x.len().
 #[inline(always)]
-fn rank1_rows_generic<F: Real, const FMA: bool>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
+fn rank1_rows_generic<F: Real, const FMA: bool>(idx: &[u32], val: &[F], x: &[F], r: &mut [F]) {
     let n = x.len();
     for (c0, len) in chunks::<F>(n) {
-        by_len!(len, rank1_rows_chunk, rank1_rows_any, FMA, (terms, x, n, c0, r));
+        by_len!(len, rank1_rows_chunk, rank1_rows_any, FMA, (idx, val, x, n, c0, r));
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_rows_avx2<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
-    axpy_rows_generic::<F, true>(terms, r, y)
+unsafe fn axpy_rows_avx2<F: Real>(idx: &[u32], val: &[F], r: &[F], y: &mut [F]) {
+    axpy_rows_generic::<F, true>(idx, val, r, y)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rank1_rows_avx2<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
-    rank1_rows_generic::<F, true>(terms, x, r)
+unsafe fn rank1_rows_avx2<F: Real>(idx: &[u32], val: &[F], x: &[F], r: &mut [F]) {
+    rank1_rows_generic::<F, true>(idx, val, x, r)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn axpy_rows_avx512<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
-    axpy_rows_generic::<F, true>(terms, r, y)
+unsafe fn axpy_rows_avx512<F: Real>(idx: &[u32], val: &[F], r: &[F], y: &mut [F]) {
+    axpy_rows_generic::<F, true>(idx, val, r, y)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn rank1_rows_avx512<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
-    rank1_rows_generic::<F, true>(terms, x, r)
+unsafe fn rank1_rows_avx512<F: Real>(idx: &[u32], val: &[F], x: &[F], r: &mut [F]) {
+    rank1_rows_generic::<F, true>(idx, val, x, r)
 }
 
 /// The vector instructions the row kernels use, detected once.
@@ -206,32 +206,133 @@ fn isa() -> Isa {
     })
 }
 
-/// y ← y + Σ αⱼ R[j, :] over `terms` = [(j, αⱼ)], where R is a row-major matrix whose rows
+/// y ← y + Σ αⱼ R[j, :] over the pairs (j, αⱼ) = (idx[t], val[t]), where R is a row-major matrix whose rows
 /// have y.len() entries (the forward pass h_a = b1 + Σ_{xⱼ≠0} xⱼ W1ᵀ[j, :]).
-/// Panics if a row index is out of range (callers build `terms` from R's own rows).
-pub fn axpy_rows<F: Real>(terms: &[(u32, F)], r: &[F], y: &mut [F]) {
+/// Panics if a row index is out of range (callers build `idx` from R's own rows).
+pub fn axpy_rows<F: Real>(idx: &[u32], val: &[F], r: &[F], y: &mut [F]) {
     match isa() {
         // SAFETY: `isa` reported AVX-512F and FMA on this CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { axpy_rows_avx512(terms, r, y) },
+        Isa::Avx512 => unsafe { axpy_rows_avx512(idx, val, r, y) },
         // SAFETY: `isa` reported AVX2 and FMA on this CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { axpy_rows_avx2(terms, r, y) },
-        _ => axpy_rows_generic::<F, false>(terms, r, y),
+        Isa::Avx2Fma => unsafe { axpy_rows_avx2(idx, val, r, y) },
+        _ => axpy_rows_generic::<F, false>(idx, val, r, y),
     }
 }
 
-/// R[j, :] ← R[j, :] + αⱼ x over `terms` = [(j, αⱼ)], R row-major with rows of x.len()
+/// R[j, :] ← R[j, :] + αⱼ x over the pairs (j, αⱼ) = (idx[t], val[t]), R row-major with rows of x.len()
 /// entries (one example's rank-1 update ∂W1ᵀ[j, :] += xⱼ δ on its nonzero pixels j).
-pub fn rank1_rows<F: Real>(terms: &[(u32, F)], x: &[F], r: &mut [F]) {
+pub fn rank1_rows<F: Real>(idx: &[u32], val: &[F], x: &[F], r: &mut [F]) {
     match isa() {
         // SAFETY: `isa` reported AVX-512F and FMA on this CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { rank1_rows_avx512(terms, x, r) },
+        Isa::Avx512 => unsafe { rank1_rows_avx512(idx, val, x, r) },
         // SAFETY: `isa` reported AVX2 and FMA on this CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { rank1_rows_avx2(terms, x, r) },
-        _ => rank1_rows_generic::<F, false>(terms, x, r),
+        Isa::Avx2Fma => unsafe { rank1_rows_avx2(idx, val, x, r) },
+        _ => rank1_rows_generic::<F, false>(idx, val, x, r),
+    }
+}
+
+/// Room [`compact_nonzero`] needs beyond the entries it keeps (its vector stores write whole vectors).
+pub const COMPACT_SLACK: usize = 16;
+
+/// Writes the entries of `x` that are not 0 as pairs (offset + j, xⱼ) to idx[at..] and val[at..],
+/// in order, and returns the new end. NaN counts as nonzero (so it still reaches the loss).
+/// Needs `x.len() + COMPACT_SLACK` entries of room from `at` in both outputs (panics otherwise);
+/// entries past the returned end are scratch.
+pub fn compact_nonzero<F: Real>(x: &[F], offset: u32, idx: &mut [u32], val: &mut [F], at: usize) -> usize {
+    assert!(idx.len() >= at + x.len() + COMPACT_SLACK && val.len() >= at + x.len() + COMPACT_SLACK, "compact_nonzero: callers leave room");
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        use std::any::TypeId;
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            // SAFETY: F is f32 (checked just above), so the slices can be viewed as f32 slices;
+            // the CPU has AVX-512F (`isa`); the room was checked above.
+            return unsafe {
+                let x = std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len());
+                let val = std::slice::from_raw_parts_mut(val.as_mut_ptr().cast::<f32>(), val.len());
+                compact_f32_avx512(x, offset, idx, val, at)
+            };
+        }
+        if TypeId::of::<F>() == TypeId::of::<f64>() {
+            // SAFETY: as above, with f64.
+            return unsafe {
+                let x = std::slice::from_raw_parts(x.as_ptr().cast::<f64>(), x.len());
+                let val = std::slice::from_raw_parts_mut(val.as_mut_ptr().cast::<f64>(), val.len());
+                compact_f64_avx512(x, offset, idx, val, at)
+            };
+        }
+    }
+    compact_generic(x, offset, idx, val, at)
+}
+
+/// Branch-free: every entry is written, the end advances only past nonzero ones.
+#[inline(always)]
+fn compact_generic<F: Real>(x: &[F], offset: u32, idx: &mut [u32], val: &mut [F], mut at: usize) -> usize {
+    for (j, &v) in x.iter().enumerate() {
+        idx[at] = offset + j as u32;
+        val[at] = v;
+        at += usize::from(v != F::zero());
+    }
+    at
+}
+
+/// 16 pixels per step: compare with 0, compress the kept values and their indices to the front
+/// of a register, store the whole register (a compressing store straight to memory is slow on
+/// AMD Zen 4), advance by the number kept.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn compact_f32_avx512(x: &[f32], offset: u32, idx: &mut [u32], val: &mut [f32], mut at: usize) -> usize {
+    use std::arch::x86_64::*;
+    let mut j = _mm512_add_epi32(_mm512_set1_epi32(offset as i32), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    let chunks = x.chunks_exact(16);
+    let tail = chunks.remainder();
+    for c in chunks {
+        // SAFETY: 16 entries are read from a chunk of 16, and 16 written at `at` ≤ the room the
+        // caller checked (at + 16 ≤ at₀ + pixels so far + 16).
+        unsafe {
+            let v = _mm512_loadu_ps(c.as_ptr());
+            let m = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_ps());
+            _mm512_storeu_ps(val.as_mut_ptr().add(at), _mm512_maskz_compress_ps(m, v));
+            _mm512_storeu_si512(idx.as_mut_ptr().add(at).cast(), _mm512_maskz_compress_epi32(m, j));
+            at += m.count_ones() as usize;
+        }
+        j = _mm512_add_epi32(j, _mm512_set1_epi32(16));
+    }
+    compact_generic(tail, offset + (x.len() - tail.len()) as u32, idx, val, at)
+}
+
+/// The f64 version: 8 pixels per step (the indices still go out as 16 lanes, hence the slack).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn compact_f64_avx512(x: &[f64], offset: u32, idx: &mut [u32], val: &mut [f64], mut at: usize) -> usize {
+    use std::arch::x86_64::*;
+    let mut j = _mm512_add_epi32(_mm512_set1_epi32(offset as i32), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        // SAFETY: 8 entries read from a chunk of 8; 8 values and 16 indices written at `at`,
+        // within the room the caller checked (at + 16 ≤ at₀ + pixels so far + 16).
+        unsafe {
+            let v = _mm512_loadu_pd(c.as_ptr());
+            let m = _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(v, _mm512_setzero_pd());
+            _mm512_storeu_pd(val.as_mut_ptr().add(at), _mm512_maskz_compress_pd(m, v));
+            _mm512_storeu_si512(idx.as_mut_ptr().add(at).cast(), _mm512_maskz_compress_epi32(u16::from(m), j));
+            at += m.count_ones() as usize;
+        }
+        j = _mm512_add_epi32(j, _mm512_set1_epi32(8));
+    }
+    compact_generic(tail, offset + (x.len() - tail.len()) as u32, idx, val, at)
+}
+
+/// Asks the CPU to start loading `data` into its caches (a hint: no effect on results).
+pub fn prefetch<F>(data: &[F]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks((64 / std::mem::size_of::<F>()).max(1)) {
+        // SAFETY: prefetching is a hint that never faults; the pointer comes from a live slice.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
     }
 }
 
@@ -336,13 +437,14 @@ mod tests {
                 let terms: Vec<(u32, F)> = (0..len).map(|t| (((t * 5) % 9) as u32, f(0.3 * t as f64 - 1.0))).collect();
                 let y0: Vec<F> = (0..n).map(|l| f(l as f64 * 0.01)).collect();
                 let mut y = y0.clone();
-                axpy_rows(&terms, &r, &mut y);
+                let (idx, val): (Vec<u32>, Vec<F>) = terms.iter().copied().unzip();
+                axpy_rows(&idx, &val, &r, &mut y);
                 for l in 0..n {
                     let want = y0[l].to_f64().unwrap() + terms.iter().map(|&(j, a)| a.to_f64().unwrap() * r[j as usize * n + l].to_f64().unwrap()).sum::<f64>();
                     assert!((y[l].to_f64().unwrap() - want).abs() < tol, "n {n}, len {len}, l {l}: {} vs {want}", y[l]);
                 }
                 let mut rr = r.clone();
-                rank1_rows(&terms, &y0, &mut rr);
+                rank1_rows(&idx, &val, &y0, &mut rr);
                 let mut want: Vec<f64> = r.iter().map(|v| v.to_f64().unwrap()).collect();
                 for &(j, a) in &terms {
                     for l in 0..n {
@@ -358,6 +460,27 @@ mod tests {
     fn row_kernels_match_plain_loops() {
         check_row_kernels::<f64>(1e-12);
         check_row_kernels::<f32>(1e-5);
+    }
+
+    fn check_compaction<F: Real>() {
+        for len in [0usize, 1, 7, 8, 15, 16, 17, 33, 100] {
+            let x: Vec<F> = (0..len).map(|j| if (j * 7) % 3 == 0 || j % 11 == 4 { F::zero() } else if j == 5 { F::nan() } else { F::from_usize(j).unwrap() }).collect();
+            let (mut idx, mut val) = (vec![99u32; 5 + len + COMPACT_SLACK], vec![F::one(); 5 + len + COMPACT_SLACK]);
+            let end = compact_nonzero(&x, 40, &mut idx, &mut val, 5);
+            let want: Vec<(u32, usize)> = (0..len).filter(|&j| x[j] != F::zero()).map(|j| (40 + j as u32, j)).collect();
+            assert_eq!(end - 5, want.len(), "len {len}");
+            for (t, &(i, j)) in want.iter().enumerate() {
+                assert_eq!(idx[5 + t], i);
+                assert!(val[5 + t] == x[j] || (val[5 + t].is_nan() && x[j].is_nan()), "len {len}, entry {t}");
+            }
+            assert!(idx[..5].iter().all(|&i| i == 99), "nothing written before `at`");
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_the_nonzero_entries_in_order() {
+        check_compaction::<f32>();
+        check_compaction::<f64>();
     }
 
     #[test]

@@ -24,9 +24,10 @@ use crate::{kernels, parallel, Real};
 use ndarray::{Array1, Array2, ArrayView2};
 use std::mem::size_of;
 
-/// Bytes of W1ᵀ (or ∂W1ᵀ) rows per block of pixels: well inside a 32–48 KiB L1 data cache,
+/// Bytes of W1ᵀ (or ∂W1ᵀ) rows per block of pixels: inside a 48 KiB L1 data cache (24 and 32 KiB
+/// measured 3–5 % slower in f64 on the machine of BENCHMARKS.md),
 /// leaving room for the example rows streaming past.
-const BLOCK_BYTES: usize = 24 * 1024;
+const BLOCK_BYTES: usize = 28 * 1024;
 
 /// Row length of the padded buffers: d_h rounded up to whole 64-byte vectors.
 fn padded<F>(dh: usize) -> usize {
@@ -77,9 +78,10 @@ struct Group<F> {
     delta: Aligned<F>,
     /// Σᵢ xᵢ δᵢᵀ = ∂W1ᵀ summed over the group's examples, d rows of `n`.
     gw1t: Aligned<F>,
-    /// The nonzero pixels (j, xⱼ), example after example and block after block: example i's
-    /// pixels in block b are terms[bounds[i·B + b]..bounds[i·B + b + 1]] (B blocks).
-    terms: Vec<(u32, F)>,
+    /// The nonzero pixels (j, xⱼ) = (idx[t], val[t]), example after example and block after
+    /// block: example i's pixels in block b are t ∈ bounds[i·B + b]..bounds[i·B + b + 1] (B blocks).
+    idx: Vec<u32>,
+    val: Vec<F>,
     bounds: Vec<usize>,
     gw2: Vec<F>,
     gb1: Vec<F>,
@@ -94,7 +96,8 @@ impl<F> Default for Group<F> {
             h_a: Aligned::default(),
             delta: Aligned::default(),
             gw1t: Aligned::default(),
-            terms: Vec::new(),
+            idx: Vec::new(),
+            val: Vec::new(),
             bounds: Vec::new(),
             gw2: Vec::new(),
             gb1: Vec::new(),
@@ -125,13 +128,16 @@ impl<F: Real> Group<F> {
     fn run(&mut self, net: &Mlp<F>, x: ArrayView2<F>, rows: &[usize], y: &[usize], w1t: &[F], n: usize) -> F {
         let (d, dh, m) = net.dims();
         let kg = rows.len();
-        let rows_per_block = (BLOCK_BYTES / (n * size_of::<F>())).max(1);
+        // pixel rows per block: whole vectors of pixels, so the compaction runs whole vectors
+        let lanes = (64 / size_of::<F>()).max(1);
+        let rows_per_block = (BLOCK_BYTES / (n * size_of::<F>()) / lanes * lanes).max(lanes);
         let blocks = d.div_ceil(rows_per_block);
 
-        // the nonzero pixels of each example, block by block (branch-free: every pixel is
-        // written, the end advances only past nonzero ones)
-        if self.terms.len() < kg * d {
-            self.terms.resize(kg * d, (0, F::zero()));
+        // the nonzero pixels of each example, block by block
+        let room = kg * d + kernels::COMPACT_SLACK;
+        if self.idx.len() < room {
+            self.idx.resize(room, 0);
+            self.val.resize(room, F::zero());
         }
         self.bounds.clear();
         let mut end = 0;
@@ -151,18 +157,16 @@ impl<F: Real> Group<F> {
                 }
             };
             for (b, block) in row.chunks(rows_per_block).enumerate() {
+                let j0 = b * rows_per_block;
                 if let Some(next) = next {
-                    prefetch(&next[b * rows_per_block..(b * rows_per_block + block.len())]);
+                    kernels::prefetch(&next[j0..j0 + block.len()]);
                 }
                 self.bounds.push(end);
-                for (j, &v) in (b * rows_per_block..).zip(block) {
-                    self.terms[end] = (j as u32, v);
-                    end += usize::from(v != F::zero());
-                }
+                end = kernels::compact_nonzero(block, j0 as u32, &mut self.idx, &mut self.val, end);
             }
         }
         self.bounds.push(end);
-        let (terms, bounds) = (&self.terms[..], &self.bounds[..]);
+        let (idx, val, bounds) = (&self.idx[..], &self.val[..], &self.bounds[..]);
 
         // h_a = b1 + Σ_{xⱼ ≠ 0} xⱼ W1ᵀ[j, :], block of pixels by block, each example on its own
         self.h_a.resize(kg * n);
@@ -170,7 +174,7 @@ impl<F: Real> Group<F> {
         for row in h_a.chunks_exact_mut(n) {
             row[..dh].iter_mut().zip(&net.b1).for_each(|(h, &b)| *h = b);
         }
-        for_blocks(terms, bounds, kg, blocks, |i, t| kernels::axpy_rows(t, w1t, &mut h_a[i * n..(i + 1) * n]));
+        for_blocks(bounds, kg, blocks, |i, t| kernels::axpy_rows(&idx[t.clone()], &val[t], w1t, &mut h_a[i * n..(i + 1) * n]));
 
         // per example: h_s, o_a, the loss, ∂L/∂o_a, the W2 and b2 gradients, δ
         let w2 = net.w2.as_standard_layout();
@@ -220,28 +224,19 @@ impl<F: Real> Group<F> {
         let gw1t = self.gw1t.get_mut();
         gw1t.fill(F::zero());
         let delta_all = self.delta.get();
-        for_blocks(terms, bounds, kg, blocks, |i, t| kernels::rank1_rows(t, &delta_all[i * n..(i + 1) * n], gw1t));
+        for_blocks(bounds, kg, blocks, |i, t| kernels::rank1_rows(&idx[t.clone()], &val[t], &delta_all[i * n..(i + 1) * n], gw1t));
         total
     }
 }
 
-/// Asks the CPU to start loading `data` into its caches (a hint: no effect on results).
-fn prefetch<F>(data: &[F]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in data.chunks(64 / size_of::<F>().max(1)) {
-        // SAFETY: prefetching is a hint that never faults; the pointer comes from a live slice.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
-    }
-}
-
-/// Walks the blocks of pixels and, inside each block, the `kg` examples: calls `f(i, terms)`
-/// with example i's nonzero pixels in that block (skipped when there are none).
-fn for_blocks<F>(terms: &[(u32, F)], bounds: &[usize], kg: usize, blocks: usize, mut f: impl FnMut(usize, &[(u32, F)])) {
+/// Walks the blocks of pixels and, inside each block, the `kg` examples: calls `f(i, range)`
+/// with the range of example i's nonzero pixels in that block (skipped when there are none).
+fn for_blocks(bounds: &[usize], kg: usize, blocks: usize, mut f: impl FnMut(usize, std::ops::Range<usize>)) {
     for b in 0..blocks {
         for i in 0..kg {
             let (s, e) = (bounds[i * blocks + b], bounds[i * blocks + b + 1]);
             if e > s {
-                f(i, &terms[s..e]);
+                f(i, s..e);
             }
         }
     }
