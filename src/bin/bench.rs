@@ -28,10 +28,10 @@ struct Args {
     #[arg(long, default_value = "../shared/bench/numpy_mlp.py")]
     script: PathBuf,
     /// Timed epochs per configuration (the median is reported).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     epochs: usize,
     /// Minibatches timed for the loop version (extrapolated to a full epoch).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 200)]
     loop_batches: usize,
     /// Output file.
     #[arg(long, default_value = "BENCHMARKS.md")]
