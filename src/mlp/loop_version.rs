@@ -34,39 +34,39 @@ fn padded<F>(dh: usize) -> usize {
     dh.next_multiple_of((64 / size_of::<F>()).max(1))
 }
 
-/// A buffer whose first entry sits on a 64-byte boundary.
+/// A rows × cols buffer whose first entry sits on a 64-byte boundary.
 struct Aligned<F> {
     buf: Vec<F>,
     off: usize,
-    len: usize,
+    shape: (usize, usize),
 }
 
 impl<F> Default for Aligned<F> {
     fn default() -> Self {
-        Aligned { buf: Vec::new(), off: 0, len: 0 }
+        Aligned { buf: Vec::new(), off: 0, shape: (0, 0) }
     }
 }
 
 impl<F: Real> Aligned<F> {
-    /// Makes the length `len`; new buffers are zero-filled, an existing one of that length is
-    /// kept as it is (callers overwrite what they use; padding stays 0).
-    fn resize(&mut self, len: usize) {
-        if len == self.len && !self.buf.is_empty() {
+    /// Makes the shape rows × cols: a new shape gets a new zero-filled buffer, the same shape
+    /// keeps the buffer as it is (callers overwrite what they use; the padding columns stay 0).
+    fn resize(&mut self, rows: usize, cols: usize) {
+        if (rows, cols) == self.shape && !self.buf.is_empty() {
             return;
         }
         let extra = (64 / size_of::<F>()).max(1);
-        self.buf = vec![F::zero(); len + extra];
+        self.buf = vec![F::zero(); rows * cols + extra];
         let addr = self.buf.as_ptr() as usize;
         self.off = if 64 % size_of::<F>() == 0 { ((64 - addr % 64) % 64) / size_of::<F>() } else { 0 };
-        self.len = len;
+        self.shape = (rows, cols);
     }
 
     fn get(&self) -> &[F] {
-        &self.buf[self.off..self.off + self.len]
+        &self.buf[self.off..self.off + self.shape.0 * self.shape.1]
     }
 
     fn get_mut(&mut self) -> &mut [F] {
-        &mut self.buf[self.off..self.off + self.len]
+        &mut self.buf[self.off..self.off + self.shape.0 * self.shape.1]
     }
 }
 
@@ -169,7 +169,7 @@ impl<F: Real> Group<F> {
         let (idx, val, bounds) = (&self.idx[..], &self.val[..], &self.bounds[..]);
 
         // h_a = b1 + Σ_{xⱼ ≠ 0} xⱼ W1ᵀ[j, :], block of pixels by block, each example on its own
-        self.h_a.resize(kg * n);
+        self.h_a.resize(kg, n);
         let h_a = self.h_a.get_mut();
         for row in h_a.chunks_exact_mut(n) {
             row[..dh].iter_mut().zip(&net.b1).for_each(|(h, &b)| *h = b);
@@ -187,7 +187,7 @@ impl<F: Real> Group<F> {
         self.gb2.resize(m, F::zero());
         self.h_s.resize(dh, F::zero());
         self.o_a.resize(m, F::zero());
-        self.delta.resize(kg * n);
+        self.delta.resize(kg, n);
         let delta_all = self.delta.get_mut();
         let mut total = F::zero();
         for (i, &yi) in y.iter().enumerate() {
@@ -220,7 +220,7 @@ impl<F: Real> Group<F> {
         }
 
         // ∂W1ᵀ[j, :] += xᵢⱼ δᵢ: every example's own rank-1 update, block of pixel rows by block
-        self.gw1t.resize(d * n);
+        self.gw1t.resize(d, n);
         let gw1t = self.gw1t.get_mut();
         gw1t.fill(F::zero());
         let delta_all = self.delta.get();
@@ -296,7 +296,7 @@ impl<F: Real> Mlp<F> {
         let k = rows.len();
         let n = padded::<F>(dh);
         // W1ᵀ with padded rows (the padding is zero from the allocation and never written)
-        scratch.w1t.resize(d * n);
+        scratch.w1t.resize(d, n);
         let w1 = self.w1.as_standard_layout();
         parallel::transpose_sum_into(&[w1.as_slice().expect("standard layout")], dh, d, d, scratch.w1t.get_mut(), n, F::one());
         // one group of examples per thread (at least 16 examples per group)
