@@ -1,8 +1,10 @@
-//! Small vector kernels for the per-example (loop) MLP: a dot product, y ← y + αx, and
-//! the two sparse passes of one example over the rows of a row-major matrix (y ← y + Σ αⱼ Rⱼ
-//! and Rⱼ ← Rⱼ + αⱼ x). Written with independent accumulators so the compiler can use SIMD,
-//! and compiled again for AVX2 + FMA and for AVX-512, chosen at run time by what the CPU has
-//! (the crate itself is built for baseline x86-64, so binaries stay portable).
+//! Small kernels for the per-example (loop) MLP: a dot product, y ← y + αx; the two sparse
+//! passes of one example over the rows of a row-major matrix (y ← y + Σ αⱼ Rⱼ and
+//! Rⱼ ← Rⱼ + αⱼ x), which keep a chunk of the row in registers and use FMA; the compaction of
+//! an example's nonzero pixels; a tiled transpose; a prefetch hint. Written as plain loops over
+//! fixed-size arrays so the compiler can use SIMD, compiled again for AVX2 + FMA and for AVX-512
+//! and chosen at run time by what the CPU has (the crate itself is built for baseline x86-64, so
+//! binaries stay portable); only the compaction is written with AVX-512 intrinsics.
 
 use crate::Real;
 
@@ -429,29 +431,54 @@ mod tests {
 
     /// Both row kernels against plain loops, for row lengths that give one chunk, several
     /// chunks of different lengths, a tail shorter than a vector, and no whole vector at all.
+    type Axpy<F> = fn(&[u32], &[F], &[F], &mut [F]);
+
+    /// The row kernels for every instruction set this CPU can run, not only the one `isa` picks.
+    fn variants<F: Real>() -> Vec<(&'static str, Axpy<F>, Axpy<F>)> {
+        let mut v: Vec<(&'static str, Axpy<F>, Axpy<F>)> = vec![("baseline", axpy_rows_generic::<F, false>, rank1_rows_generic::<F, false>)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            let fma = std::arch::is_x86_feature_detected!("fma");
+            if std::arch::is_x86_feature_detected!("avx2") && fma {
+                // SAFETY (both): the CPU has AVX2 and FMA, checked just above.
+                v.push(("avx2", |i, a, r, y| unsafe { axpy_rows_avx2(i, a, r, y) }, |i, a, x, r| unsafe { rank1_rows_avx2(i, a, x, r) }));
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") && fma {
+                // SAFETY (both): the CPU has AVX-512F and FMA, checked just above.
+                v.push(("avx512", |i, a, r, y| unsafe { axpy_rows_avx512(i, a, r, y) }, |i, a, x, r| unsafe { rank1_rows_avx512(i, a, x, r) }));
+            }
+        }
+        v.push(("dispatched", axpy_rows::<F>, rank1_rows::<F>));
+        v
+    }
+
+    /// Both row kernels against plain loops in f64, for row lengths that give one chunk, several
+    /// chunks of different lengths, a tail shorter than a vector, and no whole vector at all.
     fn check_row_kernels<F: Real>(tol: f64) {
-        for n in [1usize, 13, 16, 100, 104, 112, 136, 200, 512] {
-            let f = |v: f64| F::from_f64(v).unwrap();
-            let r: Vec<F> = (0..9 * n).map(|i| f((i as f64 * 0.21).sin())).collect();
-            for len in [0usize, 1, 3, 4, 5, 9] {
-                let terms: Vec<(u32, F)> = (0..len).map(|t| (((t * 5) % 9) as u32, f(0.3 * t as f64 - 1.0))).collect();
-                let y0: Vec<F> = (0..n).map(|l| f(l as f64 * 0.01)).collect();
-                let mut y = y0.clone();
-                let (idx, val): (Vec<u32>, Vec<F>) = terms.iter().copied().unzip();
-                axpy_rows(&idx, &val, &r, &mut y);
-                for l in 0..n {
-                    let want = y0[l].to_f64().unwrap() + terms.iter().map(|&(j, a)| a.to_f64().unwrap() * r[j as usize * n + l].to_f64().unwrap()).sum::<f64>();
-                    assert!((y[l].to_f64().unwrap() - want).abs() < tol, "n {n}, len {len}, l {l}: {} vs {want}", y[l]);
-                }
-                let mut rr = r.clone();
-                rank1_rows(&idx, &val, &y0, &mut rr);
-                let mut want: Vec<f64> = r.iter().map(|v| v.to_f64().unwrap()).collect();
-                for &(j, a) in &terms {
+        for (isa, axpy_rows, rank1_rows) in variants::<F>() {
+            for n in [1usize, 13, 16, 100, 104, 112, 136, 200, 512] {
+                let f = |v: f64| F::from_f64(v).unwrap();
+                let r: Vec<F> = (0..9 * n).map(|i| f((i as f64 * 0.21).sin())).collect();
+                for len in [0usize, 1, 3, 4, 5, 9] {
+                    let terms: Vec<(u32, F)> = (0..len).map(|t| (((t * 5) % 9) as u32, f(0.3 * t as f64 - 1.0))).collect();
+                    let y0: Vec<F> = (0..n).map(|l| f(l as f64 * 0.01)).collect();
+                    let mut y = y0.clone();
+                    let (idx, val): (Vec<u32>, Vec<F>) = terms.iter().copied().unzip();
+                    axpy_rows(&idx, &val, &r, &mut y);
                     for l in 0..n {
-                        want[j as usize * n + l] += a.to_f64().unwrap() * y0[l].to_f64().unwrap();
+                        let want = y0[l].to_f64().unwrap() + terms.iter().map(|&(j, a)| a.to_f64().unwrap() * r[j as usize * n + l].to_f64().unwrap()).sum::<f64>();
+                        assert!((y[l].to_f64().unwrap() - want).abs() < tol, "{isa}: n {n}, len {len}, l {l}: {} vs {want}", y[l]);
                     }
+                    let mut rr = r.clone();
+                    rank1_rows(&idx, &val, &y0, &mut rr);
+                    let mut want: Vec<f64> = r.iter().map(|v| v.to_f64().unwrap()).collect();
+                    for &(j, a) in &terms {
+                        for l in 0..n {
+                            want[j as usize * n + l] += a.to_f64().unwrap() * y0[l].to_f64().unwrap();
+                        }
+                    }
+                    assert!(rr.iter().zip(&want).all(|(a, b)| (a.to_f64().unwrap() - b).abs() < tol), "{isa}: n {n}, len {len}");
                 }
-                assert!(rr.iter().zip(&want).all(|(a, b)| (a.to_f64().unwrap() - b).abs() < tol), "n {n}, len {len}");
             }
         }
     }
@@ -467,6 +494,9 @@ mod tests {
             let x: Vec<F> = (0..len).map(|j| if (j * 7) % 3 == 0 || j % 11 == 4 { F::zero() } else if j == 5 { F::nan() } else { F::from_usize(j).unwrap() }).collect();
             let (mut idx, mut val) = (vec![99u32; 5 + len + COMPACT_SLACK], vec![F::one(); 5 + len + COMPACT_SLACK]);
             let end = compact_nonzero(&x, 40, &mut idx, &mut val, 5);
+            let (mut idx_g, mut val_g) = (vec![99u32; 5 + len], vec![F::one(); 5 + len]);
+            assert_eq!(compact_generic(&x, 40, &mut idx_g, &mut val_g, 5), end, "the portable path keeps as many");
+            assert_eq!(idx_g[5..end], idx[5..end]);
             let want: Vec<(u32, usize)> = (0..len).filter(|&j| x[j] != F::zero()).map(|j| (40 + j as u32, j)).collect();
             assert_eq!(end - 5, want.len(), "len {len}");
             for (t, &(i, j)) in want.iter().enumerate() {

@@ -24,11 +24,37 @@ use crate::parallel;
 use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
 use crate::Real;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 use rand::distributions::{Distribution, Uniform};
 
 mod loop_version;
 pub use loop_version::LoopScratch;
+
+/// `a` in column-major memory order (a copy unless it already is) — except when a column is a
+/// multiple of 4 KiB long: the columns would then map to the same cache sets, and the forward
+/// product was measured 11 % slower (f64, d_h = 512: 1154 against 1036 µs per minibatch), so
+/// `a` is returned in row-major order.
+fn pixel_major<F: Real>(a: Array2<F>) -> Array2<F> {
+    let column_bytes = a.nrows() * std::mem::size_of::<F>();
+    if column_bytes.is_multiple_of(4096) {
+        return if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+    }
+    if a.t().is_standard_layout() {
+        return a;
+    }
+    let mut out = Array2::zeros(a.raw_dim().f());
+    out.assign(&a);
+    out
+}
+
+/// Zeros of `a`'s shape, column-major when `a` is (else row-major).
+fn zeros_in_layout_of<F: Real>(a: &Array2<F>) -> Array2<F> {
+    if a.t().is_standard_layout() && !a.is_standard_layout() {
+        Array2::zeros(a.raw_dim().f())
+    } else {
+        Array2::zeros(a.raw_dim())
+    }
+}
 
 /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -68,9 +94,17 @@ impl<F: Real> ElasticNet<F> {
 }
 
 /// The network's parameters.
+///
+/// W1 is kept in *pixel-major* (column-major) memory order: the d_h weights of input j,
+/// W1[:, j], are contiguous (unless a column is a multiple of 4 KiB long, see `pixel_major`).
+/// Indexing and arithmetic do not depend on it; speed does: the matrix version's forward
+/// product X W1ᵀ then packs W1 from its fast layout (measured: 140 → 119 µs per f32 minibatch
+/// at d_h = 100, 569 → 506 at d_h = 512), and the loop version, which works on the rows of W1ᵀ,
+/// copies them instead of transposing. [`Mlp::new`] converts; code that assigns `w1` directly
+/// still works with any layout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<F> {
-    /// d_h × d.
+    /// d_h × d (stored column by column: see above).
     pub w1: Array2<F>,
     /// d_h.
     pub b1: Array1<F>,
@@ -124,10 +158,11 @@ pub struct Grads<F> {
 }
 
 impl<F: Real> Grads<F> {
-    /// Zero gradients shaped like `model`'s parameters (no input gradient).
+    /// Zero gradients shaped like `model`'s parameters (no input gradient); ∂W1 in W1's
+    /// memory order, so that the updates of W1 walk both arrays in step.
     pub fn zeros_like(model: &Mlp<F>) -> Self {
         Grads {
-            w1: Array2::zeros(model.w1.dim()),
+            w1: zeros_in_layout_of(&model.w1),
             b1: Array1::zeros(model.b1.len()),
             w2: Array2::zeros(model.w2.dim()),
             b2: Array1::zeros(model.b2.len()),
@@ -168,7 +203,7 @@ impl<F: Real> Mlp<F> {
         }
         ensure_finite(b1.iter(), "b1")?;
         ensure_finite(b2.iter(), "b2")?;
-        Ok(Mlp { w1, b1, w2, b2 })
+        Ok(Mlp { w1: pixel_major(w1), b1, w2, b2 })
     }
 
     /// ps2's initialisation: each weight uniform in [−1/√n_c, 1/√n_c] where n_c is the

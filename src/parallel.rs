@@ -91,13 +91,42 @@ pub fn map_shards<T: Send, R: Send>(shards: Vec<T>, f: impl Fn(T) -> R + Sync) -
     outputs.into_iter().map(|o| o.into_inner().unwrap().expect("every shard ran")).collect()
 }
 
-/// `f(a, b)` for every pair of entries of two equally shaped matrices, the rows split over the
-/// threads (for elementwise passes over W1 such as the SGD and momentum updates).
+/// `f(a, b)` for every pair of entries of two equally shaped matrices, split over the threads
+/// along `a`'s outer memory axis (rows when row-major, columns when column-major, as W1 is), for
+/// elementwise passes over W1 such as the SGD and momentum updates.
 pub fn zip_rows_mut<F: Send + Sync>(a: &mut ndarray::Array2<F>, b: &ndarray::Array2<F>, f: impl Fn(&mut F, &F) + Sync) {
     assert_eq!(a.dim(), b.dim(), "zip_rows_mut: callers check the shapes");
-    let len = shard_len(a.nrows());
-    let shards: Vec<_> = a.axis_chunks_iter_mut(ndarray::Axis(0), len).zip(b.axis_chunks_iter(ndarray::Axis(0), len)).collect();
+    let axis = if a.t().is_standard_layout() && !a.is_standard_layout() { ndarray::Axis(1) } else { ndarray::Axis(0) };
+    let len = shard_len(a.len_of(axis));
+    let shards: Vec<_> = a.axis_chunks_iter_mut(axis, len).zip(b.axis_chunks_iter(axis, len)).collect();
     map_shards(shards, |(mut a, b)| a.zip_mut_with(&b, |x, y| f(x, y)));
+}
+
+/// dst[r·ds + c] = scale · Σₛ srcs[s][r·ss + c] for r < rows, c < cols: the sum of row-major
+/// matrices (row stride `ss`) into a row-major one (row stride `ds`; the entries beyond `cols`
+/// in each row are left alone), the rows split over the threads. The loop version's W1 → W1ᵀ
+/// copy and the sum of its per-thread ∂W1ᵀ when W1 is stored column-major (see [`crate::mlp::Mlp`]).
+pub fn rows_sum_into<F: crate::Real>(srcs: &[&[F]], rows: usize, cols: usize, ss: usize, dst: &mut [F], ds: usize, scale: F) {
+    assert!(ss >= cols && ds >= cols && dst.len() >= rows.saturating_sub(1) * ds + cols, "rows_sum_into: callers pass consistent sizes");
+    assert!(srcs.iter().all(|s| s.len() >= rows.saturating_sub(1) * ss + cols), "rows_sum_into: callers pass consistent sizes");
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let len = shard_len(rows);
+    let shards: Vec<_> = dst.chunks_mut(len * ds).enumerate().collect();
+    map_shards(shards, |(k, out)| {
+        for (i, o) in out.chunks_mut(ds).enumerate() {
+            let s0 = (k * len + i) * ss;
+            let o = &mut o[..cols];
+            o.copy_from_slice(&srcs[0][s0..s0 + cols]);
+            for src in &srcs[1..] {
+                o.iter_mut().zip(&src[s0..s0 + cols]).for_each(|(v, &w)| *v += w);
+            }
+            if scale != F::one() {
+                o.iter_mut().for_each(|v| *v *= scale);
+            }
+        }
+    });
 }
 
 /// dst[c·ds + r] = scale · Σₛ srcs[s][r·ss + c] for r < rows, c < cols: the transpose of a sum of
@@ -269,6 +298,7 @@ fn worker(s: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::ShapeBuilder;
 
     #[test]
     fn shards_cover_every_unit_once() {
@@ -316,10 +346,32 @@ mod tests {
     }
 
     #[test]
+    fn rows_sum_of_parts() {
+        let (rows, cols, ss, ds) = (70, 45, 48, 52);
+        let a: Vec<f64> = (0..rows * ss).map(|i| i as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v * v).collect();
+        for t in [1, 2, 3] {
+            let mut out = vec![-1.0; rows * ds];
+            with_threads(t, || rows_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5));
+            for r in 0..rows {
+                for c in 0..ds {
+                    let want = if c < cols { 0.5 * (a[r * ss + c] + b[r * ss + c]) } else { -1.0 };
+                    assert_eq!(out[r * ds + c], want, "threads {t}, ({r}, {c})");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn zip_rows_mut_visits_every_entry() {
         let mut a = ndarray::Array2::<f64>::from_shape_fn((100, 7), |(i, j)| (i * 7 + j) as f64);
         let b = a.mapv(|v| 2.0 * v + 1.0);
         with_threads(3, || zip_rows_mut(&mut a, &b, |x, y| *x = *y - *x));
         assert!(a.indexed_iter().all(|((i, j), &v)| v == (i * 7 + j) as f64 + 1.0));
+        // column-major, split by columns, with a row-major partner
+        let mut c = ndarray::Array2::<f64>::from_shape_fn((7, 100).f(), |(i, j)| (i * 100 + j) as f64);
+        let d = ndarray::Array2::<f64>::from_shape_fn((7, 100), |(i, j)| (i * 100 + j) as f64 * 3.0);
+        with_threads(2, || zip_rows_mut(&mut c, &d, |x, y| *x += *y));
+        assert!(c.indexed_iter().all(|((i, j), &v)| v == (i * 100 + j) as f64 * 4.0));
     }
 }

@@ -21,7 +21,7 @@ use super::{ElasticNet, Grads, Mlp};
 use crate::activation::{relu, relu_prime as step};
 use crate::error::{ensure_shape, Error, Result};
 use crate::{kernels, parallel, Real};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2, ShapeBuilder};
 use std::mem::size_of;
 
 /// Bytes of W1ᵀ (or ∂W1ᵀ) rows per block of pixels: inside a 48 KiB L1 data cache (24 and 32 KiB
@@ -295,10 +295,17 @@ impl<F: Real> Mlp<F> {
         let (d, dh, m) = self.dims();
         let k = rows.len();
         let n = padded::<F>(dh);
-        // W1ᵀ with padded rows (the padding is zero from the allocation and never written)
+        // W1ᵀ with padded rows (the padding is zero from the allocation and never written):
+        // row copies when W1 is stored column-major, as `Mlp::new` stores it, else a transpose
         scratch.w1t.resize(d, n);
-        let w1 = self.w1.as_standard_layout();
-        parallel::transpose_sum_into(&[w1.as_slice().expect("standard layout")], dh, d, d, scratch.w1t.get_mut(), n, F::one());
+        let w1t_view = self.w1.t();
+        match w1t_view.as_slice() {
+            Some(w1t) => parallel::rows_sum_into(&[w1t], d, dh, dh, scratch.w1t.get_mut(), n, F::one()),
+            None => {
+                let w1 = self.w1.as_standard_layout();
+                parallel::transpose_sum_into(&[w1.as_slice().expect("standard layout")], dh, d, d, scratch.w1t.get_mut(), n, F::one());
+            }
+        }
         // one group of examples per thread (at least 16 examples per group)
         let per = k.div_ceil(parallel::threads().min(k.div_ceil(16)).max(1));
         scratch.groups.resize_with(k.div_ceil(per), Group::default);
@@ -308,11 +315,17 @@ impl<F: Real> Mlp<F> {
 
         // averages over the minibatch; ∂W1 = (1/K) Σ_groups (∂W1ᵀ)ᵀ
         let inv = F::one() / F::from_usize(k).unwrap();
-        if g.w1.dim() != (dh, d) || !g.w1.is_standard_layout() {
-            g.w1 = Array2::zeros((dh, d));
+        if g.w1.dim() != (dh, d) || !(g.w1.is_standard_layout() || g.w1.t().is_standard_layout()) {
+            g.w1 = Array2::zeros((dh, d).f());
         }
         let parts: Vec<&[F]> = scratch.groups.iter().map(|grp| grp.gw1t.get()).collect();
-        parallel::transpose_sum_into(&parts, d, dh, n, g.w1.as_slice_mut().expect("standard layout"), d, inv);
+        if g.w1.is_standard_layout() {
+            parallel::transpose_sum_into(&parts, d, dh, n, g.w1.as_slice_mut().expect("standard layout"), d, inv);
+        } else {
+            // column-major ∂W1: its columns are the rows of ∂W1ᵀ
+            let mut gt = g.w1.view_mut().reversed_axes();
+            parallel::rows_sum_into(&parts, d, dh, n, gt.as_slice_mut().expect("column-major ∂W1"), dh, inv);
+        }
         let groups = &scratch.groups;
         let sum = |len: usize, part: fn(&Group<F>) -> &[F]| Array1::from_shape_fn(len, |l| inv * groups.iter().fold(F::zero(), |s, grp| s + part(grp)[l]));
         g.b1 = sum(dh, |grp| &grp.gb1);
@@ -385,6 +398,42 @@ mod tests {
         assert!((l32 as f64 - lr).abs() < 1e-5, "{l32} vs {lr}");
         let worst = g32.w1.iter().zip(&gr.w1).map(|(&a, b)| (a as f64 - b).abs()).fold(0.0, f64::max);
         assert!(worst < 1e-5, "f32 ∂W1 off by {worst}");
+    }
+
+    #[test]
+    fn both_layouts_of_w1_give_the_same_gradients() {
+        // Mlp::new stores W1 column-major (d_h = 100: 800-byte columns) or row-major (d_h = 512
+        // in f64: 4 KiB columns); a user may also assign either layout to `w1` directly
+        let (d, m, k) = (200, 10, 30);
+        let x = sparse_images(k, d, 6);
+        let y: Vec<usize> = (0..k).map(|i| (i * 7) % m).collect();
+        let reg = ElasticNet::new(1e-3, 2e-3, 3e-3, 4e-3).unwrap();
+        for (dh, column_major) in [(100, true), (512, false)] {
+            let net = Mlp::<f64>::init(d, dh, m, 3).unwrap();
+            assert_eq!(net.w1.t().is_standard_layout(), column_major, "d_h = {dh}");
+            let mut other = net.clone();
+            other.w1 = if column_major { net.w1.as_standard_layout().into_owned() } else { net.w1.t().as_standard_layout().into_owned().reversed_axes() };
+            assert_ne!(other.w1.is_standard_layout(), net.w1.is_standard_layout());
+            for threads in [1, 2] {
+                parallel::with_threads(threads, || {
+                    for n in [&net, &other] {
+                        let (ll, gl) = n.loss_grad_loop(x.view(), &y, &reg, true).unwrap();
+                        let (lm, gm) = n.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
+                        let (lr, gr) = net.loop_free_reference(x.view(), &y, &reg);
+                        assert!((ll - lr).abs() < 1e-12 && (lm - lr).abs() < 1e-12);
+                        assert!(gl.max_abs_diff(&gr) < 1e-12 && gm.max_abs_diff(&gr) < 1e-12, "d_h {dh}, threads {threads}");
+                        // an SGD step through the training path's buffers keeps W1's layout
+                        let mut g = Grads::zeros_like(n);
+                        let mut moved = n.clone();
+                        moved.loss_grad_loop_into(x.view(), &y, &reg, &mut LoopScratch::default(), &mut g).unwrap();
+                        moved.sgd_step(&g, 0.5).unwrap();
+                        assert_eq!(moved.w1.is_standard_layout(), n.w1.is_standard_layout());
+                        let want = &n.w1 - &(&gr.w1 * 0.5);
+                        assert!(moved.w1.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-12));
+                    }
+                });
+            }
+        }
     }
 
     #[test]
