@@ -21,7 +21,7 @@ use super::{ElasticNet, Grads, Mlp};
 use crate::activation::{relu, relu_prime as step};
 use crate::error::{ensure_shape, Error, Result};
 use crate::{kernels, parallel, Real};
-use ndarray::{Array1, Array2, ArrayView2, ShapeBuilder};
+use ndarray::{Array1, Array2, ArrayView2};
 use std::mem::size_of;
 
 /// Bytes of W1ᵀ (or ∂W1ᵀ) rows per block of pixels: inside a 48 KiB L1 data cache (24 and 32 KiB
@@ -316,7 +316,7 @@ impl<F: Real> Mlp<F> {
         // averages over the minibatch; ∂W1 = (1/K) Σ_groups (∂W1ᵀ)ᵀ
         let inv = F::one() / F::from_usize(k).unwrap();
         if g.w1.dim() != (dh, d) || !(g.w1.is_standard_layout() || g.w1.t().is_standard_layout()) {
-            g.w1 = Array2::zeros((dh, d).f());
+            g.w1 = super::zeros_in_layout_of(&self.w1);
         }
         let parts: Vec<&[F]> = scratch.groups.iter().map(|grp| grp.gw1t.get()).collect();
         if g.w1.is_standard_layout() {
