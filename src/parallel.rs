@@ -328,35 +328,26 @@ mod tests {
     }
 
     #[test]
-    fn transpose_sum_of_parts() {
-        // two 70 × 45 matrices with row stride 48, into 45 rows of stride 72 (the padding untouched)
+    fn sums_of_parts_with_and_without_transposing() {
+        // two 70 × 45 matrices with row stride 48, into rows of stride 72 (the padding untouched)
         let (rows, cols, ss, ds) = (70, 45, 48, 72);
         let a: Vec<f64> = (0..rows * ss).map(|i| i as f64).collect();
         let b: Vec<f64> = a.iter().map(|v| v * v).collect();
-        for t in [1, 2, 3] {
-            let mut out = vec![-1.0; cols * ds];
-            with_threads(t, || transpose_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5));
-            for c in 0..cols {
-                for r in 0..ds {
-                    let want = if r < rows { 0.5 * (a[r * ss + c] + b[r * ss + c]) } else { -1.0 };
-                    assert_eq!(out[c * ds + r], want, "threads {t}, ({c}, {r})");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn rows_sum_of_parts() {
-        let (rows, cols, ss, ds) = (70, 45, 48, 52);
-        let a: Vec<f64> = (0..rows * ss).map(|i| i as f64).collect();
-        let b: Vec<f64> = a.iter().map(|v| v * v).collect();
-        for t in [1, 2, 3] {
-            let mut out = vec![-1.0; rows * ds];
-            with_threads(t, || rows_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5));
-            for r in 0..rows {
-                for c in 0..ds {
-                    let want = if c < cols { 0.5 * (a[r * ss + c] + b[r * ss + c]) } else { -1.0 };
-                    assert_eq!(out[r * ds + c], want, "threads {t}, ({r}, {c})");
+        for transpose in [true, false] {
+            let out_rows = if transpose { cols } else { rows };
+            for t in [1, 2, 3] {
+                let mut out = vec![-1.0; out_rows * ds];
+                with_threads(t, || match transpose {
+                    true => transpose_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5),
+                    false => rows_sum_into(&[&a, &b], rows, cols, ss, &mut out, ds, 0.5),
+                });
+                for i in 0..out_rows {
+                    for j in 0..ds {
+                        // out[i][j] comes from source entry (r, c)
+                        let (r, c) = if transpose { (j, i) } else { (i, j) };
+                        let want = if r < rows && c < cols { 0.5 * (a[r * ss + c] + b[r * ss + c]) } else { -1.0 };
+                        assert_eq!(out[i * ds + j], want, "transpose {transpose}, threads {t}, ({i}, {j})");
+                    }
                 }
             }
         }
