@@ -133,7 +133,7 @@ pub fn rows_sum_into<F: crate::Real>(srcs: &[&[F]], rows: usize, cols: usize, ss
 /// row-major rows × cols matrices (row stride `ss`) written into a row-major cols × rows matrix
 /// (row stride `ds`; entries beyond `rows` in each row are left alone). In 16 × 16 tiles, so the
 /// strided side stays in cache; the rows of dst split over the threads. The loop version's
-/// W1 → W1ᵀ copy and the sum of its per-thread ∂W1ᵀ.
+/// W1 → W1ᵀ copy and the sum of its per-thread ∂W1ᵀ when W1 is stored row-major.
 pub fn transpose_sum_into<F: crate::Real>(srcs: &[&[F]], rows: usize, cols: usize, ss: usize, dst: &mut [F], ds: usize, scale: F) {
     const T: usize = crate::kernels::TILE;
     assert!(ss >= cols && ds >= rows && dst.len() >= cols.saturating_sub(1) * ds + rows, "transpose_sum_into: callers pass consistent sizes");
