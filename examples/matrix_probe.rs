@@ -1,6 +1,7 @@
-//! Times six training epochs of one configuration, for profiling (`perf record`) without the
-//! numpy peer: `BACKPROP_THREADS=2 [F32=1] cargo run --release --example matrix_probe -- 512 [loop]`
-//! (hidden units, then `loop` for the loop version on the first 20 000 images).
+//! Times training epochs of one configuration, for profiling (`perf record`) without the
+//! numpy peer: `BACKPROP_THREADS=2 [F32=1] [EPOCHS=6] [N=20000] cargo run --release --example matrix_probe -- 512 [loop]`
+//! (hidden units, then `loop` for the loop version on the first N images; EPOCHS timed epochs,
+//! the minimum and the median printed).
 use backprop::data::Dataset;
 use backprop::prelude::*;
 use backprop::train::{self, Impl, TrainConfig};
