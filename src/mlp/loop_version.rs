@@ -274,7 +274,7 @@ impl<F: Real> Mlp<F> {
     /// when they have the parameters' shapes) and using `scratch`'s buffers, so that a training
     /// loop allocates nothing per minibatch.
     pub fn loss_grad_loop_into(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, scratch: &mut LoopScratch<F>, g: &mut Grads<F>) -> Result<F> {
-        self.check_batch(&x, y)?;
+        // every row once, in order; the checks (and their messages) are those of `check_batch`
         let rows: Vec<usize> = (0..x.nrows()).collect();
         self.loss_grad_loop_rows_into(x, &rows, y, reg, scratch, g)
     }
