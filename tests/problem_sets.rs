@@ -4,15 +4,16 @@ use backprop::prelude::*;
 
 /// ps3 Q1: a 2-3-1 ReLU network on four points, L = ½ Σ (y_k − t_k)².
 /// ps3 writes z = x W⁽¹⁾ + b⁽¹⁾ with W⁽¹⁾ of shape 2 × 3 (inputs × units); the crate's
-/// layers hold W as units × inputs, so the network takes the transpose.
+/// layers hold W as units × inputs, which is how W⁽¹⁾ is written below (one row per unit).
 #[test]
 fn ps3_q1_gradients_match_the_published_values() {
     // the four points given feature by feature, turned into one row per point
     let x = array![[0.6, 0.8, -0.4, 0.2], [-1.0, -1.0, 0.9, 0.0]].t().as_standard_layout().into_owned();
     let t = [-0.8, -0.1, 0.9, 0.7];
-    let w1_ps3 = array![[-0.8, -0.7, 0.6], [-1.0, 0.5, -1.0]];
+    // W1 unit by unit: the two input weights of hidden units 1, 2, 3
+    let w1 = array![[-0.8, -1.0], [-0.7, 0.5], [0.6, -1.0]];
     let net = Network::new(vec![
-        Dense::new(w1_ps3.t().to_owned(), Some(array![-0.2, -1.0, -0.7]), Activation::Relu).unwrap(),
+        Dense::new(w1, Some(array![-0.2, -1.0, -0.7]), Activation::Relu).unwrap(),
         Dense::new(array![[0.1, -1.0, 0.5]], Some(array![-0.7]), Activation::Identity).unwrap(),
     ])
     .unwrap();
