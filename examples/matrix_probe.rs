@@ -35,5 +35,5 @@ fn run<F: Real>(tr: Dataset<F>, hidden: usize, imp: Impl, dtype: &str) {
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
-    println!("{dtype} threads {} h {hidden}: min {:.3} median {:.3} s (last loss {l:.5})", backprop::parallel::threads(), times[0], times[times.len() / 2]);
+    println!("{dtype} threads {} h {hidden}: min {:.3} median {:.3} s (last loss {l:.5})", backprop::engine::threads(), times[0], times[times.len() / 2]);
 }

@@ -5,36 +5,30 @@
 //! Names follow the problem sets: W1, b1, W2, b2, h_a (pre-activation),
 //! h_s (hidden output), o_a, o_s, δ.
 //!
+//! Layout (each folder's `mod.rs` says what lives there): [`core`] (the teaching code),
+//! [`problems`] (the maths of single problem sets), [`data`], [`train`], [`show`]
+//! (figures and tables) and [`engine`] (the fast minibatch gradient the trainer runs).
+//! The core imports none of the others; the engine imports only the core.
+//!
 //! The crate re-exports `ndarray` and `plotters` so that a notebook (and
 //! evcxr's type inference) can name every type it returns.
 
 pub use ndarray;
 pub use plotters;
 
-pub mod activation;
+pub mod core;
 pub mod data;
-pub mod display;
-pub mod error;
-pub mod gradcheck;
-pub mod jacobian;
-pub mod kernels;
-pub mod logistic;
-pub mod loss;
-pub mod mlp;
-pub mod network;
-pub mod optim;
-pub mod parallel;
-pub mod plot;
-pub mod quadratic;
-pub mod rng;
+pub mod engine;
+pub mod problems;
+pub mod show;
 pub mod train;
 
+// Short paths (`backprop::mlp::Mlp`, `backprop::plot::Chart`, …) for the binaries, examples and notebooks.
+pub use crate::core::{activation, error, gradcheck, loss, mlp, network, optim, rng, Real};
+pub use crate::problems::{jacobian, logistic, quadratic};
+pub use crate::show::{display, plot};
 pub use display::{Figure, Table};
 pub use error::{Error, Result};
-
-/// The float types the MLP and the trainer work in: `f32` and `f64`.
-pub trait Real: ndarray::NdFloat + num_traits::FromPrimitive {}
-impl<T: ndarray::NdFloat + num_traits::FromPrimitive> Real for T {}
 
 /// Asserts |a − b| ≤ tol for two `f64`s, printing both expressions and values when it fails.
 #[macro_export]
@@ -79,7 +73,7 @@ pub mod prelude {
     pub use crate::jacobian::{self, Jacobians};
     pub use crate::logistic;
     pub use crate::loss;
-    pub use crate::mlp::{ElasticNet, Mlp};
+    pub use crate::mlp::{ElasticNet, Grads, Mlp, PARAM_NAMES};
     pub use crate::network::{Dense, Network};
     pub use crate::optim::{self, GdRun};
     pub use crate::plot::{self, Chart, Legend};

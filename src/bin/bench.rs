@@ -6,8 +6,9 @@
 //!     cargo run --release --bin bench -- --python /tmp/peer/bin/python
 //!
 //! Each figure is the median of `--epochs` training passes (shuffle + all minibatch
-//! updates, no evaluation). The loop version is timed on `--loop-batches` minibatches
-//! and extrapolated to the 500 of an epoch, as the numpy reference does.
+//! updates, no evaluation). The matrix version runs on the fast engine (`backprop::engine`),
+//! the loop version is the core's readable `Mlp::loss_grad_loop`; it is timed on
+//! `--loop-batches` minibatches and extrapolated to the 500 of an epoch, as the numpy reference does.
 
 use backprop::data::{self, Dataset};
 use backprop::mlp::ElasticNet;
@@ -85,15 +86,18 @@ fn numpy_epoch(a: &Args, imp: &str, dtype: &str, hidden: usize, threads: usize) 
 
 fn gemm_gflops<F: Real>() -> f64 {
     // a 1024^3 product C = A B through ndarray (matrixmultiply), the columns of C split
-    // over this process's threads as the MLP splits its hidden units
+    // over this process's threads (rayon) as the engine splits its hidden units
     use backprop::ndarray::{linalg::general_mat_mul, Array2, Axis};
+    use rayon::prelude::*;
     let n = 1024;
     let a = Array2::<F>::from_shape_fn((n, n), |(i, j)| F::from_usize((i + 2 * j) % 7).unwrap());
     let mut c = Array2::<F>::zeros((n, n));
-    let len = n.div_ceil(backprop::parallel::threads());
+    let threads = backprop::engine::threads();
+    let len = n.div_ceil(threads);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
     let mut run = || {
         let shards: Vec<_> = c.axis_chunks_iter_mut(Axis(1), len).zip(a.axis_chunks_iter(Axis(1), len)).collect();
-        backprop::parallel::map_shards(shards, |(mut c, b)| general_mat_mul(F::one(), &a, &b, F::zero(), &mut c));
+        pool.install(|| shards.into_par_iter().for_each(|(mut c, b)| general_mat_mul(F::one(), &a, &b, F::zero(), &mut c)));
     };
     run();
     let t0 = Instant::now();

@@ -164,7 +164,7 @@ fn run<F: Real>(a: &Args) -> Result<()> {
 fn main() -> ExitCode {
     let a = Args::parse();
     if let Some(t) = a.threads {
-        if let Err(e) = backprop::parallel::set_threads(t) {
+        if let Err(e) = backprop::engine::set_threads(t) {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }

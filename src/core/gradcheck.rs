@@ -9,8 +9,7 @@
 //! |a − b| / max(1e-8, |a| + |b|) (CS231n's) in tables, and ps2's ratio test
 //! backprop / finite difference ∈ [0.99, 1.01].
 
-use crate::display::Table;
-use crate::error::{ensure_param, ensure_shape, Result};
+use crate::core::error::{ensure_param, ensure_shape, Result};
 use ndarray::{Array1, ArrayD, Dimension, IxDyn};
 
 /// Which centred-difference formula to use.
@@ -83,16 +82,6 @@ pub fn numerical_gradient(
 ) -> Result<Vec<ArrayD<f64>>> {
     let jac = numerical_jacobian(params, h, stencil, |p| Array1::from_elem(1, f(p)))?;
     Ok(jac.into_iter().map(|j| j.index_axis_move(ndarray::Axis(0), 0)).collect())
-}
-
-/// The classic two-point centred difference (f(θ+h) − f(θ−h)) / 2h for every
-/// scalar of every parameter (see [`numerical_gradient`]).
-pub fn centred_differences(
-    params: &[ArrayD<f64>],
-    h: f64,
-    f: impl Fn(&[ArrayD<f64>]) -> f64,
-) -> Result<Vec<ArrayD<f64>>> {
-    numerical_gradient(params, h, Stencil::Two, f)
 }
 
 /// |a − b| / max(1e-8, |a| + |b|) for one pair.
@@ -197,38 +186,6 @@ impl GradCheck {
     pub fn ratios_ok(&self, lo: f64, hi: f64) -> bool {
         self.rows.iter().all(|r| r.ratio_ok(lo, hi))
     }
-
-    /// The rows failing the ratio test.
-    pub fn failures(&self, lo: f64, hi: f64) -> Vec<&CheckRow> {
-        self.rows.iter().filter(|r| !r.ratio_ok(lo, hi)).collect()
-    }
-
-    /// A table: parameter, index, backprop, finite difference, ratio, rel. error.
-    pub fn table(&self) -> Table {
-        let mut t = Table::new(&["parameter", "index", "backprop", "finite diff.", "ratio", "rel. error"]);
-        for r in &self.rows {
-            let idx = r.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-            t.push_row(vec![
-                r.name.clone(),
-                format!("[{idx}]"),
-                crate::display::fmt_num(r.backprop),
-                crate::display::fmt_num(r.numeric),
-                match r.ratio() {
-                    Some(x) => format!("{x:.6}"),
-                    None => "both ~0".into(),
-                },
-                format!("{:.1e}", r.rel_error()),
-            ]);
-        }
-        t
-    }
-}
-
-impl GradCheck {
-    /// Displays as its [`Table`] in a notebook.
-    pub fn evcxr_display(&self) {
-        self.table().evcxr_display();
-    }
 }
 
 #[cfg(test)]
@@ -241,7 +198,7 @@ mod tests {
         // f(a, b) = a0² b + sin(a1), ∂f/∂a = [2 a0 b, cos a1], ∂f/∂b = a0²
         let a = array![1.5, -0.3].into_dyn();
         let b = array![2.0].into_dyn();
-        let g = centred_differences(&[a.clone(), b.clone()], 1e-5, |p| p[0][[0]].powi(2) * p[1][[0]] + p[0][[1]].sin()).unwrap();
+        let g = numerical_gradient(&[a.clone(), b.clone()], 1e-5, Stencil::Two, |p| p[0][[0]].powi(2) * p[1][[0]] + p[0][[1]].sin()).unwrap();
         assert!((g[0][[0]] - 2.0 * 1.5 * 2.0).abs() < 1e-9);
         assert!((g[0][[1]] - (-0.3_f64).cos()).abs() < 1e-9);
         assert!((g[1][[0]] - 2.25).abs() < 1e-9);
@@ -282,7 +239,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        let e = centred_differences(&[], 0.0, |_| 0.0).unwrap_err().to_string();
+        let e = numerical_gradient(&[], 0.0, Stencil::Two, |_| 0.0).unwrap_err().to_string();
         assert_eq!(e, "invalid hyperparameter h = 0: the step must be positive and finite");
         let e = GradCheck::compare(&["W"], &[array![1.0].into_dyn()], &[array![1.0, 2.0].into_dyn()]).unwrap_err().to_string();
         assert_eq!(e, "shape mismatch: W: backprop shape [1] but finite-difference shape [2]");

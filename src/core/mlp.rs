@@ -11,50 +11,26 @@
 //! ∂L/∂h_s = W2ᵀ ∂L/∂o_a; ∂L/∂h_a = ∂L/∂h_s ⊙ 1[h_a > 0];
 //! ∂L/∂W1 = ∂L/∂h_a xᵀ; ∂L/∂b1 = ∂L/∂h_a; ∂L/∂x = W1ᵀ ∂L/∂h_a.
 //!
-//! A minibatch of K examples is a K × d matrix X; its loss is the mean of the
-//! K losses plus the elastic-net penalty. Two implementations compute its
-//! gradient: [`Mlp::loss_grad_loop`] (per example, then averaged) and
-//! [`Mlp::loss_grad_matrix`] (the whole minibatch in matrix products); they
-//! agree to rounding.
+//! A minibatch of K examples is a K × d matrix X (one example per row); its loss is the
+//! mean of the K losses plus the elastic-net penalty. Two versions compute its gradient,
+//! written to be read side by side:
+//!
+//! * the **loop version** [`Mlp::loss_grad_loop`]: [`Mlp::fprop`] and [`Mlp::bprop`] on
+//!   each example, the mean of the K results, plus [`Mlp::penalty_grad`];
+//! * the **matrix version** [`Mlp::loss_grad_matrix`]: the same steps on the whole
+//!   minibatch, [`Mlp::fprop_batch`] and [`Mlp::bprop_batch`], where each vector of one
+//!   example becomes a matrix with one row per example (h_a: d_h becomes H_a: K × d_h).
+//!
+//! They agree to rounding (tests: 1e-12 in f64). The trainer runs the matrix version
+//! through [`crate::engine`], which computes the same products on both cores.
 
-use crate::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
-use crate::activation::{relu, relu_prime as step, sign};
-use crate::network::outer;
-use crate::parallel;
-use crate::loss::{log_softmax, log_softmax_rows, onehot, softmax, softmax_rows};
-use crate::Real;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis, ShapeBuilder};
+use crate::core::activation::{relu, relu_prime as step, sign};
+use crate::core::error::{ensure_finite, ensure_param, ensure_shape, to_ix1, to_ix2, Error, Result};
+use crate::core::loss::{log_softmax, log_softmax_rows, onehot, onehot_rows, softmax, softmax_rows};
+use crate::core::network::outer;
+use crate::core::Real;
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
 use rand::distributions::{Distribution, Uniform};
-
-mod loop_version;
-pub use loop_version::LoopScratch;
-
-/// `a` in column-major memory order (a copy unless it already is) — except when a column is a
-/// multiple of 4 KiB long: the columns would then map to the same cache sets, and the forward
-/// product was measured 11 % slower (f64, d_h = 512: 1154 against 1036 µs per minibatch), so
-/// `a` is returned in row-major order.
-fn pixel_major<F: Real>(a: Array2<F>) -> Array2<F> {
-    let column_bytes = a.nrows() * std::mem::size_of::<F>();
-    if column_bytes.is_multiple_of(4096) {
-        return if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
-    }
-    if a.t().is_standard_layout() {
-        return a;
-    }
-    let mut out = Array2::zeros(a.raw_dim().f());
-    out.assign(&a);
-    out
-}
-
-/// Zeros of `a`'s shape, column-major when `a` is (else row-major).
-fn zeros_in_layout_of<F: Real>(a: &Array2<F>) -> Array2<F> {
-    if a.t().is_standard_layout() && !a.is_standard_layout() {
-        Array2::zeros(a.raw_dim().f())
-    } else {
-        Array2::zeros(a.raw_dim())
-    }
-}
 
 /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² (biases are not penalised).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -88,86 +64,86 @@ impl<F: Real> ElasticNet<F> {
         Self::new(F::zero(), l2, F::zero(), l2)
     }
 
-    fn is_zero(&self) -> bool {
+    /// True when every λ is 0.
+    pub fn is_zero(&self) -> bool {
         self.l11 == F::zero() && self.l12 == F::zero() && self.l21 == F::zero() && self.l22 == F::zero()
     }
 }
 
 /// The network's parameters.
-///
-/// W1 is kept in *pixel-major* (column-major) memory order: the d_h weights of input j,
-/// W1[:, j], are contiguous (unless a column is a multiple of 4 KiB long, see `pixel_major`).
-/// Indexing and arithmetic do not depend on it; speed does: the matrix version's forward
-/// product X W1ᵀ then packs W1 from its fast layout (measured: 140 → 119 µs per f32 minibatch
-/// at d_h = 100, 569 → 506 at d_h = 512), and the loop version, which works on the rows of W1ᵀ,
-/// copies them instead of transposing. [`Mlp::new`] converts; code that assigns `w1` directly
-/// still works with any layout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<F> {
-    /// d_h × d (stored column by column: see above).
+    /// W1: d_h × d.
     pub w1: Array2<F>,
-    /// d_h.
+    /// b1: d_h.
     pub b1: Array1<F>,
-    /// m × d_h.
+    /// W2: m × d_h.
     pub w2: Array2<F>,
-    /// m.
+    /// b2: m.
     pub b2: Array1<F>,
 }
 
 /// What [`Mlp::bprop`] needs from [`Mlp::fprop`] for one example.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cache<F> {
-    /// h_a = W1 x + b1.
+    /// h_a = W1 x + b1: d_h.
     pub h_a: Array1<F>,
-    /// h_s = rect(h_a).
+    /// h_s = rect(h_a): d_h.
     pub h_s: Array1<F>,
-    /// o_a = W2 h_s + b2.
+    /// o_a = W2 h_s + b2: m.
     pub o_a: Array1<F>,
-    /// o_s = softmax(o_a).
+    /// o_s = softmax(o_a): m.
     pub o_s: Array1<F>,
 }
 
 /// The same quantities for a K-example minibatch, one row per example.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchCache<F> {
-    /// K × d_h.
+    /// H_a = X W1ᵀ + b1: K × d_h.
     pub h_a: Array2<F>,
-    /// K × d_h.
+    /// H_s = rect(H_a) [⊙ M]: K × d_h.
     pub h_s: Array2<F>,
-    /// K × m.
+    /// O_a = H_s W2ᵀ + b2: K × m.
     pub o_a: Array2<F>,
-    /// K × m.
+    /// O_s = softmax of each row of O_a: K × m.
     pub o_s: Array2<F>,
-    /// Dropout mask used in training (entries 0 or 1/(1 − p)), multiplied into H_s; None at test time.
+    /// Dropout mask M used in training (K × d_h, entries 0 or 1/(1 − p)); None at test time.
     pub mask: Option<Array2<F>>,
 }
 
 /// Gradients of the loss with respect to every parameter (same shapes) and, when asked, the input.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grads<F> {
-    /// ∂/∂W1.
+    /// ∂/∂W1: d_h × d.
     pub w1: Array2<F>,
-    /// ∂/∂b1.
+    /// ∂/∂b1: d_h.
     pub b1: Array1<F>,
-    /// ∂/∂W2.
+    /// ∂/∂W2: m × d_h.
     pub w2: Array2<F>,
-    /// ∂/∂b2.
+    /// ∂/∂b2: m.
     pub b2: Array1<F>,
-    /// ∂/∂X (K × d), when computed.
+    /// ∂/∂X: K × d, when computed.
     pub x: Option<Array2<F>>,
 }
 
 impl<F: Real> Grads<F> {
-    /// Zero gradients shaped like `model`'s parameters (no input gradient); ∂W1 in W1's
-    /// memory order, so that the updates of W1 walk both arrays in step.
+    /// Zero gradients shaped like `model`'s parameters (no input gradient).
     pub fn zeros_like(model: &Mlp<F>) -> Self {
         Grads {
-            w1: zeros_in_layout_of(&model.w1),
+            w1: Array2::zeros(model.w1.dim()),
             b1: Array1::zeros(model.b1.len()),
             w2: Array2::zeros(model.w2.dim()),
             b2: Array1::zeros(model.b2.len()),
             x: None,
         }
+    }
+
+    /// self ← self + a·other, for the four parameter gradients.
+    pub fn add_scaled(&mut self, a: F, other: &Grads<F>) {
+        self.w1.scaled_add(a, &other.w1);
+        self.b1.scaled_add(a, &other.b1);
+        self.w2.scaled_add(a, &other.w2);
+        self.b2.scaled_add(a, &other.b2);
     }
 
     /// max |a − b| over all parameter gradients (and the input gradients when both have them).
@@ -198,12 +174,11 @@ impl<F: Real> Mlp<F> {
         ensure_shape(w2.ncols() == w1.nrows(), || format!("W2 has {} columns but W1 has {} rows (d_h)", w2.ncols(), w1.nrows()))?;
         ensure_shape(b2.len() == w2.nrows(), || format!("b2 has {} entries but W2 has {} rows (m)", b2.len(), w2.nrows()))?;
         ensure_shape(w1.ncols() > 0 && w1.nrows() > 0 && w2.nrows() > 0, || "d, d_h and m must all be at least 1".into())?;
-        for (name, a) in [("W1", w1.iter()), ("W2", w2.iter())] {
-            ensure_finite(a, name)?;
-        }
+        ensure_finite(w1.iter(), "W1")?;
+        ensure_finite(w2.iter(), "W2")?;
         ensure_finite(b1.iter(), "b1")?;
         ensure_finite(b2.iter(), "b2")?;
-        Ok(Mlp { w1: pixel_major(w1), b1, w2, b2 })
+        Ok(Mlp { w1, b1, w2, b2 })
     }
 
     /// ps2's initialisation: each weight uniform in [−1/√n_c, 1/√n_c] where n_c is the
@@ -212,7 +187,7 @@ impl<F: Real> Mlp<F> {
         ensure_param(d > 0, "d (input features)", d, "must be at least 1")?;
         ensure_param(d_h > 0, "d_h (hidden units)", d_h, "must be at least 1")?;
         ensure_param(m > 1, "m (classes)", m, "must be at least 2")?;
-        let mut rng = crate::rng::seeded(seed);
+        let mut rng = crate::core::rng::seeded(seed);
         let mut layer = |rows: usize, cols: usize| {
             let r = 1.0 / (cols as f64).sqrt();
             let u = Uniform::new_inclusive(-r, r);
@@ -249,17 +224,13 @@ impl<F: Real> Mlp<F> {
         ensure_shape(d == self.w1.ncols(), || format!("W1 has {} columns but x has {d} features", self.w1.ncols()))
     }
 
-    fn check_batch(&self, x: &ArrayView2<F>, y: &[usize]) -> Result<()> {
+    /// Checks a minibatch X: K × d with K labels, each one of the m classes.
+    pub(crate) fn check_batch(&self, x: &ArrayView2<F>, y: &[usize]) -> Result<()> {
         if x.nrows() == 0 {
             return Err(Error::Empty("the minibatch has no examples".into()));
         }
         self.check_x(x.ncols())?;
         ensure_shape(y.len() == x.nrows(), || format!("the minibatch has {} examples but {} labels", x.nrows(), y.len()))?;
-        self.check_labels(y)
-    }
-
-    /// Every label must name one of the m classes.
-    fn check_labels(&self, y: &[usize]) -> Result<()> {
         let m = self.w2.nrows();
         if let Some(&bad) = y.iter().find(|&&c| c >= m) {
             return Err(Error::Shape(format!("class label {bad} is out of range for {m} classes (labels are 0..{m})")));
@@ -267,59 +238,82 @@ impl<F: Real> Mlp<F> {
         Ok(())
     }
 
-    /// Forward pass for one example. Returns the cache and L(x, y) = −log o_s[y] (computed from o_a, stably).
+    // ---- one example ------------------------------------------------------------------
+
+    /// Forward pass for one example x: d with class y. Returns the cache and
+    /// L(x, y) = −log o_s[y] (computed from o_a, stably).
     pub fn fprop(&self, x: ArrayView1<F>, y: usize) -> Result<(Cache<F>, F)> {
         self.check_x(x.len())?;
         let m = self.w2.nrows();
         ensure_shape(y < m, || format!("class label {y} is out of range for {m} classes (labels are 0..{m})"))?;
-        let h_a = self.w1.dot(&x) + &self.b1;
-        let h_s = h_a.mapv(relu);
-        let o_a = self.w2.dot(&h_s) + &self.b2;
-        let o_s = softmax(o_a.view());
+        let h_a = self.w1.dot(&x) + &self.b1; //         d_h = (d_h × d)(d) + d_h
+        let h_s = h_a.mapv(relu); //                     d_h
+        let o_a = self.w2.dot(&h_s) + &self.b2; //       m = (m × d_h)(d_h) + m
+        let o_s = softmax(o_a.view()); //                m
         let loss = -log_softmax(o_a.view())[y];
         Ok((Cache { h_a, h_s, o_a, o_s }, loss))
     }
 
     /// Backward pass for one example, from the cache of [`Mlp::fprop`]; unregularised.
-    /// The input gradient is returned as a 1 × d matrix.
+    /// The input gradient ∂L/∂x is returned as a 1 × d matrix.
     pub fn bprop(&self, x: ArrayView1<F>, y: usize, cache: &Cache<F>) -> Result<Grads<F>> {
         self.check_x(x.len())?;
-        let grad_oa = &cache.o_s - &onehot::<F>(y, self.w2.nrows())?;
-        let grad_w2 = outer(&grad_oa, &cache.h_s);
-        let grad_b2 = grad_oa.clone();
-        let grad_hs = self.w2.t().dot(&grad_oa);
-        let grad_ha = &grad_hs * &cache.h_a.mapv(step);
-        let grad_w1 = outer(&grad_ha, &x.to_owned());
-        let grad_b1 = grad_ha.clone();
-        let grad_x = self.w1.t().dot(&grad_ha);
+        let grad_oa = &cache.o_s - &onehot::<F>(y, self.w2.nrows())?; // m
+        let grad_w2 = outer(&grad_oa, &cache.h_s); //                     m × d_h = (m)(d_h)ᵀ
+        let grad_b2 = grad_oa.clone(); //                                 m
+        let grad_hs = self.w2.t().dot(&grad_oa); //                       d_h = (d_h × m)(m)
+        let grad_ha = &grad_hs * &cache.h_a.mapv(step); //                d_h
+        let grad_w1 = outer(&grad_ha, &x.to_owned()); //                  d_h × d = (d_h)(d)ᵀ
+        let grad_b1 = grad_ha.clone(); //                                 d_h
+        let grad_x = self.w1.t().dot(&grad_ha); //                        d = (d × d_h)(d_h)
         Ok(Grads { w1: grad_w1, b1: grad_b1, w2: grad_w2, b2: grad_b2, x: Some(grad_x.insert_axis(Axis(0))) })
     }
 
-    /// The elastic-net penalty of these weights.
+    // ---- the penalty ------------------------------------------------------------------
+
+    /// The elastic-net penalty λ11‖W1‖₁ + λ12‖W1‖₂² + λ21‖W2‖₁ + λ22‖W2‖₂² of these weights.
     pub fn penalty(&self, reg: &ElasticNet<F>) -> F {
-        if reg.is_zero() {
-            return F::zero(); // skips two passes over W1 per minibatch in unregularised training
-        }
         let l1 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v.abs());
         let l2 = |w: &Array2<F>| w.iter().fold(F::zero(), |s, &v| s + v * v);
         reg.l11 * l1(&self.w1) + reg.l12 * l2(&self.w1) + reg.l21 * l1(&self.w2) + reg.l22 * l2(&self.w2)
     }
 
-    /// Adds the penalty's (sub)gradient λ·sign(W) + 2λ'·W to the weight gradients (sign(0) = 0).
-    fn add_penalty_grad(&self, g: &mut Grads<F>, reg: &ElasticNet<F>) {
-        if reg.is_zero() {
-            return;
-        }
+    /// The penalty's (sub)gradient: ∂/∂W1 = λ11 sign(W1) + 2λ12 W1 (d_h × d),
+    /// ∂/∂W2 = λ21 sign(W2) + 2λ22 W2 (m × d_h), zero for the biases; sign(0) = 0.
+    pub fn penalty_grad(&self, reg: &ElasticNet<F>) -> Grads<F> {
         let two = F::from_f64(2.0).unwrap();
-        g.w1.zip_mut_with(&self.w1, |gv, &w| *gv = *gv + reg.l11 * sign(w) + two * reg.l12 * w);
-        g.w2.zip_mut_with(&self.w2, |gv, &w| *gv = *gv + reg.l21 * sign(w) + two * reg.l22 * w);
+        let mut g = Grads::zeros_like(self);
+        g.w1 = self.w1.mapv(|w| reg.l11 * sign(w) + two * reg.l12 * w);
+        g.w2 = self.w2.mapv(|w| reg.l21 * sign(w) + two * reg.l22 * w);
+        g
     }
 
-    /// Forward pass for a K × d minibatch: H_a = X W1ᵀ + b1, H_s = rect(H_a),
-    /// O_a = H_s W2ᵀ + b2, O_s = row-wise softmax(O_a).
-    ///
-    /// The hidden units are computed in shards on all threads ([`crate::parallel`]):
-    /// shard s gives H_a[:, s], H_s[:, s] and its share H_s[:, s] W2[:, s]ᵀ of O_a.
+    // ---- a minibatch: the loop version ------------------------------------------------
+
+    /// The loop version: for a minibatch X: K × d with labels y (K), the mean over the K
+    /// examples of [`Mlp::fprop`] + [`Mlp::bprop`], plus the penalty and its gradient.
+    /// `input_grad`: also return ∂X (K × d, row i = ∂L/∂x⁽ⁱ⁾ / K).
+    pub fn loss_grad_loop(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
+        self.check_batch(&x, y)?;
+        let k = F::from_usize(y.len()).unwrap();
+        let (mut loss, mut g) = (F::zero(), Grads::zeros_like(self));
+        let mut grad_x = Array2::zeros(x.dim());
+        for (i, &y_i) in y.iter().enumerate() {
+            let (cache, loss_i) = self.fprop(x.row(i), y_i)?;
+            let g_i = self.bprop(x.row(i), y_i, &cache)?;
+            loss += loss_i / k;
+            g.add_scaled(F::one() / k, &g_i);
+            grad_x.row_mut(i).assign(&(g_i.x.unwrap().row(0).mapv(|v| v / k)));
+        }
+        g.add_scaled(F::one(), &self.penalty_grad(reg));
+        g.x = input_grad.then_some(grad_x);
+        Ok((loss + self.penalty(reg), g))
+    }
+
+    // ---- a minibatch: the matrix version ----------------------------------------------
+
+    /// Forward pass for a minibatch X: K × d, [`Mlp::fprop`] with one row per example:
+    /// H_a = X W1ᵀ + b1, H_s = rect(H_a), O_a = H_s W2ᵀ + b2, O_s = row-wise softmax(O_a).
     pub fn fprop_batch(&self, x: ArrayView2<F>) -> Result<BatchCache<F>> {
         self.fprop_batch_masked(x, None)
     }
@@ -329,39 +323,18 @@ impl<F: Real> Mlp<F> {
     /// E[H_s] is the test-time rect(H_a). See [`dropout_mask`].
     pub fn fprop_batch_masked(&self, x: ArrayView2<F>, mask: Option<Array2<F>>) -> Result<BatchCache<F>> {
         self.check_x(x.ncols())?;
-        let (m, d_h) = self.w2.dim();
+        check_mask(mask.as_ref(), x.nrows(), self.b1.len())?;
+        let h_a = x.dot(&self.w1.t()) + &self.b1; //     K × d_h = (K × d)(d × d_h) + d_h
+        let mut h_s = h_a.mapv(relu); //                 K × d_h
         if let Some(mk) = &mask {
-            ensure_shape(mk.dim() == (x.nrows(), d_h), || format!("the dropout mask is {:?} but the minibatch needs {:?} (K × d_h)", mk.dim(), (x.nrows(), d_h)))?;
+            h_s *= mk; //                                K × d_h
         }
-        let mut h_a = Array2::zeros((x.nrows(), d_h));
-        let mut h_s = Array2::zeros((x.nrows(), d_h));
-        let len = parallel::shard_len(d_h);
-        let mask_shards = mask_shards(mask.as_ref(), d_h, len);
-        let shards: Vec<_> = h_a
-            .axis_chunks_iter_mut(Axis(1), len)
-            .zip(h_s.axis_chunks_iter_mut(Axis(1), len))
-            .zip(self.w1.axis_chunks_iter(Axis(0), len).zip(self.b1.axis_chunks_iter(Axis(0), len)))
-            .zip(self.w2.axis_chunks_iter(Axis(1), len).zip(mask_shards))
-            .collect();
-        let parts = parallel::map_shards(shards, |(((mut h_a, mut h_s), (w1, b1)), (w2, mask))| {
-            general_mat_mul(F::one(), &x, &w1.t(), F::zero(), &mut h_a);
-            h_a += &b1;
-            h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
-            if let Some(mk) = mask {
-                h_s *= &mk;
-            }
-            h_s.dot(&w2.t())
-        });
-        let mut o_a = Array2::zeros((x.nrows(), m));
-        for p in &parts {
-            o_a += p;
-        }
-        o_a += &self.b2;
-        let o_s = softmax_rows(o_a.view());
+        let o_a = h_s.dot(&self.w2.t()) + &self.b2; //   K × m = (K × d_h)(d_h × m) + m
+        let o_s = softmax_rows(o_a.view()); //           K × m
         Ok(BatchCache { h_a, h_s, o_a, o_s, mask })
     }
 
-    /// Mean cross-entropy of the minibatch from its cache (no penalty).
+    /// Mean cross-entropy −(1/K) Σᵢ log O_s[i, yᵢ] of the minibatch from its cache (no penalty).
     pub fn batch_loss(&self, cache: &BatchCache<F>, y: &[usize]) -> Result<F> {
         ensure_shape(y.len() == cache.o_a.nrows(), || format!("{} labels for {} examples", y.len(), cache.o_a.nrows()))?;
         let ls = log_softmax_rows(cache.o_a.view());
@@ -373,90 +346,42 @@ impl<F: Real> Mlp<F> {
         Ok(total / F::from_usize(y.len()).unwrap())
     }
 
-    /// Backward pass for a minibatch, averaged over its K examples (no penalty):
-    /// G_oa = (O_s − onehot(Y)) / K; ∂W2 = G_oaᵀ H_s; ∂b2 = Σᵢ G_oa[i]; G_hs = G_oa W2;
-    /// G_ha = G_hs ⊙ 1[H_a > 0]; ∂W1 = G_haᵀ X; ∂b1 = Σᵢ G_ha[i]; ∂X = G_ha W1 (only when `input_grad`).
+    /// Backward pass for a minibatch, [`Mlp::bprop`] with one row per example, averaged
+    /// over the K examples (no penalty). `input_grad`: also ∂X = G_ha W1 (K × d).
     pub fn bprop_batch(&self, x: ArrayView2<F>, y: &[usize], cache: &BatchCache<F>, input_grad: bool) -> Result<Grads<F>> {
-        let mut g = Grads::zeros_like(self);
-        self.bprop_batch_into(x, y, cache, &mut g)?;
-        if input_grad {
-            // recomputed here rather than kept from bprop_batch_into, which does not need it
-            let mut grad_ha = self.grad_oa(y, cache).dot(&self.w2);
-            grad_ha.zip_mut_with(&cache.h_a, |g, &a| *g *= step(a));
-            if let Some(mk) = &cache.mask {
-                grad_ha *= mk;
-            }
-            g.x = Some(grad_ha.dot(&self.w1));
-        }
-        Ok(g)
-    }
-
-    /// G_oa = (O_s − onehot(Y)) / K.
-    fn grad_oa(&self, y: &[usize], cache: &BatchCache<F>) -> Array2<F> {
+        self.check_batch(&x, y)?;
         let k = F::from_usize(y.len()).unwrap();
-        let mut grad_oa = cache.o_s.clone();
-        for (i, &c) in y.iter().enumerate() {
-            grad_oa[[i, c]] -= F::one();
+        let grad_oa = (&cache.o_s - &onehot_rows::<F>(y, self.w2.nrows())?).mapv(|v| v / k); // K × m
+        let grad_w2 = grad_oa.t().dot(&cache.h_s); //          m × d_h = (m × K)(K × d_h)
+        let grad_b2 = grad_oa.sum_axis(Axis(0)); //            m
+        let grad_hs = grad_oa.dot(&self.w2); //                K × d_h = (K × m)(m × d_h)
+        let mut grad_ha = &grad_hs * &cache.h_a.mapv(step); // K × d_h
+        if let Some(mk) = &cache.mask {
+            grad_ha *= mk; //                                  K × d_h
         }
-        grad_oa.mapv_inplace(|v| v / k);
-        grad_oa
+        let grad_w1 = grad_ha.t().dot(&x); //                  d_h × d = (d_h × K)(K × d)
+        let grad_b1 = grad_ha.sum_axis(Axis(0)); //            d_h
+        let grad_x = input_grad.then(|| grad_ha.dot(&self.w1)); // K × d = (K × d_h)(d_h × d)
+        Ok(Grads { w1: grad_w1, b1: grad_b1, w2: grad_w2, b2: grad_b2, x: grad_x })
     }
 
-    /// [`Mlp::bprop_batch`] writing the parameter gradients into `g` (overwritten, `g.x` untouched),
-    /// so that a training loop reuses one set of gradient buffers instead of allocating
-    /// d_h × d entries per minibatch.
-    pub fn bprop_batch_into(&self, x: ArrayView2<F>, y: &[usize], cache: &BatchCache<F>, g: &mut Grads<F>) -> Result<()> {
-        self.check_batch(&x, y)?;
-        ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
-            "gradient buffers do not match the network's parameters".into()
-        })?;
-        let grad_oa = self.grad_oa(y, cache);
-        g.b2.assign(&grad_oa.sum_axis(Axis(0)));
-        // per hidden-unit shard s, in parallel: ∂W2[:, s], G_ha[:, s], ∂W1[s, :], ∂b1[s]
-        let len = parallel::shard_len(self.b1.len());
-        let mask_shards = mask_shards(cache.mask.as_ref(), self.b1.len(), len);
-        let shards: Vec<_> = g
-            .w1
-            .axis_chunks_iter_mut(Axis(0), len)
-            .zip(g.b1.axis_chunks_iter_mut(Axis(0), len))
-            .zip(g.w2.axis_chunks_iter_mut(Axis(1), len))
-            .zip(self.w2.axis_chunks_iter(Axis(1), len).zip(mask_shards))
-            .zip(cache.h_a.axis_chunks_iter(Axis(1), len).zip(cache.h_s.axis_chunks_iter(Axis(1), len)))
-            .collect();
-        parallel::map_shards(shards, |((((mut gw1, mut gb1), mut gw2), (w2, mask)), (h_a, h_s))| {
-            general_mat_mul(F::one(), &grad_oa.t(), &h_s, F::zero(), &mut gw2);
-            // G_ha = (G_oa W2) ⊙ rect'(H_a) [⊙ M]
-            let mut grad_ha = grad_oa.dot(&w2);
-            grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
-            if let Some(mk) = mask {
-                grad_ha *= &mk;
-            }
-            general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut gw1);
-            gb1.assign(&grad_ha.sum_axis(Axis(0)));
-        });
-        Ok(())
-    }
-
-    /// Minibatch loss (mean plus penalty) and gradient with matrix products over the whole minibatch.
+    /// The matrix version: minibatch loss (mean plus penalty) and gradient from
+    /// [`Mlp::fprop_batch`] and [`Mlp::bprop_batch`], plus the penalty gradient.
     pub fn loss_grad_matrix(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, input_grad: bool) -> Result<(F, Grads<F>)> {
-        self.check_batch(&x, y)?;
-        let cache = self.fprop_batch(x)?;
-        let loss = self.batch_loss(&cache, y)?;
-        let mut g = self.bprop_batch(x, y, &cache, input_grad)?;
-        self.add_penalty_grad(&mut g, reg);
-        Ok((loss + self.penalty(reg), g))
+        self.loss_grad_matrix_masked(x, y, reg, None, input_grad)
     }
 
-    /// [`Mlp::loss_grad_matrix`] without ∂X, writing the gradient into `g` (see [`Mlp::bprop_batch_into`]).
-    /// `mask` applies dropout to the hidden layer ([`Mlp::fprop_batch_masked`]).
-    pub fn loss_grad_matrix_into(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, mask: Option<Array2<F>>, g: &mut Grads<F>) -> Result<F> {
+    /// [`Mlp::loss_grad_matrix`] with a dropout mask on the hidden layer ([`Mlp::fprop_batch_masked`]).
+    pub fn loss_grad_matrix_masked(&self, x: ArrayView2<F>, y: &[usize], reg: &ElasticNet<F>, mask: Option<Array2<F>>, input_grad: bool) -> Result<(F, Grads<F>)> {
         self.check_batch(&x, y)?;
         let cache = self.fprop_batch_masked(x, mask)?;
         let loss = self.batch_loss(&cache, y)?;
-        self.bprop_batch_into(x, y, &cache, g)?;
-        self.add_penalty_grad(g, reg);
-        Ok(loss + self.penalty(reg))
+        let mut g = self.bprop_batch(x, y, &cache, input_grad)?;
+        g.add_scaled(F::one(), &self.penalty_grad(reg));
+        Ok((loss + self.penalty(reg), g))
     }
+
+    // ---- training and prediction ------------------------------------------------------
 
     /// One gradient-descent step θ ← θ − η ∂θ.
     pub fn sgd_step(&mut self, g: &Grads<F>, lr: F) -> Result<()> {
@@ -464,19 +389,19 @@ impl<F: Real> Mlp<F> {
         ensure_shape(g.w1.dim() == self.w1.dim() && g.w2.dim() == self.w2.dim() && g.b1.len() == self.b1.len() && g.b2.len() == self.b2.len(), || {
             "gradient shapes do not match the network's parameters".into()
         })?;
-        parallel::zip_rows_mut(&mut self.w1, &g.w1, |w, &d| *w -= lr * d);
+        self.w1.scaled_add(-lr, &g.w1);
         self.b1.scaled_add(-lr, &g.b1);
         self.w2.scaled_add(-lr, &g.w2);
         self.b2.scaled_add(-lr, &g.b2);
         Ok(())
     }
 
-    /// Class scores o_s for each row of X (K × m).
+    /// Class scores O_s for each row of X: K × m.
     pub fn predict_proba(&self, x: ArrayView2<F>) -> Result<Array2<F>> {
         Ok(self.fprop_batch(x)?.o_s)
     }
 
-    /// The predicted class (argmax of o_a) for each row of X.
+    /// The predicted class (argmax of o_a) for each row of X: K labels.
     pub fn predict(&self, x: ArrayView2<F>) -> Result<Vec<usize>> {
         let c = self.fprop_batch(x)?;
         Ok(c.o_a.rows().into_iter().map(|r| argmax(r)).collect())
@@ -488,26 +413,19 @@ impl<F: Real> Mlp<F> {
         let p = self.predict(x)?;
         Ok(p.iter().zip(y).filter(|(a, b)| a != b).count() as f64 / y.len() as f64)
     }
-
-    /// Mean cross-entropy over the rows (no penalty).
-    pub fn mean_loss(&self, x: ArrayView2<F>, y: &[usize]) -> Result<F> {
-        self.check_batch(&x, y)?;
-        let c = self.fprop_batch(x)?;
-        self.batch_loss(&c, y)
-    }
 }
 
-/// The dropout mask's columns for each shard of `len` of the d_h hidden units (all `None` without a mask).
-fn mask_shards<F: Real>(mask: Option<&Array2<F>>, d_h: usize, len: usize) -> Vec<Option<ArrayView2<'_, F>>> {
+/// A dropout mask must be K × d_h.
+pub(crate) fn check_mask<F>(mask: Option<&Array2<F>>, k: usize, d_h: usize) -> Result<()> {
     match mask {
-        Some(mk) => mk.axis_chunks_iter(Axis(1), len).map(Some).collect(),
-        None => vec![None; d_h.div_ceil(len)],
+        Some(mk) => ensure_shape(mk.dim() == (k, d_h), || format!("the dropout mask is {:?} but the minibatch needs {:?} (K × d_h)", mk.dim(), (k, d_h))),
+        None => Ok(()),
     }
 }
 
 /// A K × d_h inverted-dropout mask: each entry independently 0 with probability `p`,
 /// else 1/(1 − p). `p` must lie in [0, 1).
-pub fn dropout_mask<F: Real>(k: usize, d_h: usize, p: F, rng: &mut crate::rng::Rng) -> Result<Array2<F>> {
+pub fn dropout_mask<F: Real>(k: usize, d_h: usize, p: F, rng: &mut crate::core::rng::Rng) -> Result<Array2<F>> {
     ensure_param(p >= F::zero() && p < F::one(), "dropout", p, "the drop probability must lie in [0, 1)")?;
     let keep = F::one() / (F::one() - p);
     let p = p.to_f64().unwrap();
@@ -529,8 +447,8 @@ pub(crate) fn argmax<F: Real>(r: ArrayView1<F>) -> usize {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::gradcheck::{numerical_gradient, GradCheck, Stencil};
-    use crate::rng;
+    use crate::core::gradcheck::{numerical_gradient, GradCheck, Stencil};
+    use crate::core::rng;
     use ndarray::Ix2;
     use proptest::prelude::*;
 
@@ -576,14 +494,22 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn loop_equals_matrix(d in 1usize..6, dh in 1usize..8, m in 2usize..5, seed in 0u64..10_000, k in prop_oneof![Just(1usize), Just(10usize)]) {
+        fn loop_equals_matrix(d in 1usize..6, dh in 1usize..8, m in 2usize..5, seed in 0u64..10_000, k in prop_oneof![Just(1usize), Just(10usize)], with_reg: bool) {
             let net = Mlp::<f64>::init(d, dh, m, seed).unwrap();
             let (x, y) = batch(k, d, m, seed);
-            let reg = ElasticNet::new(0.01, 0.02, 0.03, 0.04).unwrap();
+            let reg = if with_reg { ElasticNet::new(0.01, 0.02, 0.03, 0.04).unwrap() } else { ElasticNet::none() };
             let (la, ga) = net.loss_grad_loop(x.view(), &y, &reg, true).unwrap();
             let (lb, gb) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
             prop_assert!((la - lb).abs() < 1e-12);
             prop_assert!(ga.max_abs_diff(&gb) < 1e-12, "max diff {}", ga.max_abs_diff(&gb));
+            // f32: the same two versions agree to f32 rounding
+            let n32 = Mlp::<f32>::new(net.w1.mapv(|v| v as f32), net.b1.mapv(|v| v as f32), net.w2.mapv(|v| v as f32), net.b2.mapv(|v| v as f32)).unwrap();
+            let reg32 = ElasticNet { l11: reg.l11 as f32, l12: reg.l12 as f32, l21: reg.l21 as f32, l22: reg.l22 as f32 };
+            let x32 = x.mapv(|v| v as f32);
+            let (la, ga) = n32.loss_grad_loop(x32.view(), &y, &reg32, true).unwrap();
+            let (lb, gb) = n32.loss_grad_matrix(x32.view(), &y, &reg32, true).unwrap();
+            prop_assert!((la - lb).abs() < 1e-5 * la.abs().max(1.0));
+            prop_assert!(ga.max_abs_diff(&gb) < 1e-5, "f32 max diff {}", ga.max_abs_diff(&gb));
         }
     }
 
@@ -607,9 +533,8 @@ pub(crate) mod tests {
 
     #[test]
     fn dropout_gradient_matches_finite_differences() {
-        // a fixed mask: the masked loss is an ordinary function of the parameters
-        // 64 hidden units: two shards of 32 with two threads; the first seed whose h_a stays
-        // away from the ReLU kink (so that finite differences are valid)
+        // a fixed mask: the masked loss is an ordinary function of the parameters;
+        // the first seed whose h_a stays away from the ReLU kink (so that finite differences are valid)
         let (net, x, y) = (0..200u64)
             .map(|seed| {
                 let mut net = Mlp::<f64>::init(6, 64, 3, seed).unwrap();
@@ -619,12 +544,10 @@ pub(crate) mod tests {
             })
             .find(|(net, x, _)| no_kinks(net, x))
             .expect("a seed without kinks");
-        assert_eq!(parallel::with_threads(2, || parallel::shard_len(64)), 32);
         let mask = dropout_mask::<f64>(3, 64, 0.5, &mut rng::seeded(14)).unwrap();
         assert!(mask.iter().all(|&v| v == 0.0 || v == 2.0) && mask.iter().any(|&v| v == 0.0) && mask.iter().any(|&v| v == 2.0));
         let reg = ElasticNet::none();
-        let mut g = Grads::zeros_like(&net);
-        let loss = parallel::with_threads(2, || net.loss_grad_matrix_into(x.view(), &y, &reg, Some(mask.clone()), &mut g)).unwrap();
+        let (loss, g) = net.loss_grad_matrix_masked(x.view(), &y, &reg, Some(mask.clone()), false).unwrap();
         let masked_loss = |n: &Mlp<f64>| n.batch_loss(&n.fprop_batch_masked(x.view(), Some(mask.clone())).unwrap(), &y).unwrap();
         assert_eq!(loss, masked_loss(&net));
         let numeric = numerical_gradient(&net.to_dyn(), 1e-3, Stencil::Four, |p| masked_loss(&Mlp::from_dyn(p).unwrap())).unwrap();
@@ -637,67 +560,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sharded_matrix_version_equals_the_loop_version() {
-        // 3 threads: d_h = 150 is cut into shards of 64, 64 and 22 hidden units
-        parallel::with_threads(3, || {
-            assert_eq!(parallel::shard_len(150), 64);
-            let net = Mlp::<f64>::init(20, 150, 4, 3).unwrap();
-            let (x, y) = batch(12, 20, 4, 5);
-            let reg = ElasticNet::new(1e-3, 2e-3, 3e-3, 4e-3).unwrap();
-            let (lm, gm) = net.loss_grad_matrix(x.view(), &y, &reg, true).unwrap();
-            let (ll, gl) = net.loop_free_reference(x.view(), &y, &reg);
-            assert!((lm - ll).abs() < 1e-12, "loss {lm} vs {ll}");
-            assert!(gm.max_abs_diff(&gl) < 1e-12, "max |Δ∇| = {}", gm.max_abs_diff(&gl));
-            let mut into = Grads::zeros_like(&net);
-            into.w1.fill(7.0); // overwritten, not accumulated
-            let li = net.loss_grad_matrix_into(x.view(), &y, &reg, None, &mut into).unwrap();
-            assert_eq!(li, lm);
-            assert!(into.w1 == gm.w1 && into.b1 == gm.b1 && into.w2 == gm.w2 && into.b2 == gm.b2);
-            let p = net.predict_proba(x.view()).unwrap();
-            for (i, row) in p.rows().into_iter().enumerate() {
-                let (cache, _) = net.fprop(x.row(i), y[i]).unwrap();
-                assert!((&row - &cache.o_s).iter().all(|v| v.abs() < 1e-14));
-            }
-        });
-    }
-
-    #[test]
-    fn loop_version_on_sparse_inputs_in_groups_equals_the_reference() {
-        // 3 threads: K = 40 examples in groups of 14, 14 and 12; 60 % of the inputs are exactly 0
-        parallel::with_threads(3, || {
-            let net = Mlp::<f64>::init(70, 9, 3, 8).unwrap();
-            let (mut x, y) = batch(40, 70, 3, 2);
-            x.indexed_iter_mut().filter(|((i, j), _)| (i * 7 + j * 3) % 5 < 3).for_each(|(_, v)| *v = 0.0);
-            x.row_mut(5).fill(0.0); // an all-zero image
-            let reg = ElasticNet::new(1e-3, 2e-3, 3e-3, 4e-3).unwrap();
-            let (ll, gl) = net.loss_grad_loop(x.view(), &y, &reg, true).unwrap();
-            let (lr, gr) = net.loop_free_reference(x.view(), &y, &reg);
-            assert!((ll - lr).abs() < 1e-12, "loss {ll} vs {lr}");
-            assert!(gl.max_abs_diff(&gr) < 1e-12, "max |Δ∇| = {}", gl.max_abs_diff(&gr));
-        });
-    }
-
-    impl Mlp<f64> {
-        /// Mean of the per-example fprop/bprop results plus the penalty: no shards, no minibatch products.
-        pub(crate) fn loop_free_reference(&self, x: ArrayView2<f64>, y: &[usize], reg: &ElasticNet<f64>) -> (f64, Grads<f64>) {
-            let k = y.len() as f64;
-            let mut g = Grads::zeros_like(self);
-            let mut gx = Array2::<f64>::zeros(x.dim());
-            let mut loss = 0.0;
-            for (i, &c) in y.iter().enumerate() {
-                let (cache, li) = self.fprop(x.row(i), c).unwrap();
-                let gi = self.bprop(x.row(i), c, &cache).unwrap();
-                loss += li / k;
-                g.w1.scaled_add(1.0 / k, &gi.w1);
-                g.b1.scaled_add(1.0 / k, &gi.b1);
-                g.w2.scaled_add(1.0 / k, &gi.w2);
-                g.b2.scaled_add(1.0 / k, &gi.b2);
-                gx.row_mut(i).assign(&(gi.x.unwrap().row(0).to_owned() / k));
-            }
-            self.add_penalty_grad(&mut g, reg);
-            g.x = Some(gx);
-            (loss + self.penalty(reg), g)
-        }
+    fn penalty_gradient_is_the_difference_of_the_two_gradients() {
+        let net = Mlp::<f64>::init(4, 5, 3, 2).unwrap();
+        let (x, y) = batch(6, 4, 3, 1);
+        let reg = ElasticNet::new(0.1, 0.2, 0.3, 0.4).unwrap();
+        let (_, with) = net.loss_grad_matrix(x.view(), &y, &reg, false).unwrap();
+        let (_, without) = net.loss_grad_matrix(x.view(), &y, &ElasticNet::none(), false).unwrap();
+        let pg = net.penalty_grad(&reg);
+        assert!((&with.w1 - &without.w1 - &pg.w1).iter().all(|v| v.abs() < 1e-15));
+        assert_eq!(pg.w2[[0, 0]], 0.3 * net.w2[[0, 0]].signum() + 0.8 * net.w2[[0, 0]]);
+        assert!(pg.b1.iter().chain(pg.b2.iter()).all(|&v| v == 0.0));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Plain gradient descent θ ← θ − η ∇L(θ), with the loss recorded at every step.
 
-use crate::error::{ensure_param, Error, Result};
+use crate::core::error::{ensure_param, Error, Result};
 use ndarray::{Array1, ArrayView1};
 
 /// A gradient-descent trajectory.

@@ -6,7 +6,7 @@
 //! H = Q Λ Qᵀ: along eigenvector qᵢ the component of w* is scaled by λᵢ/(λᵢ + μ).
 //! The eigendecomposition comes from nalgebra's `SymmetricEigen`.
 
-use crate::error::{ensure_param, ensure_shape, Error, Result};
+use crate::core::error::{ensure_param, ensure_shape, Error, Result};
 use ndarray::{Array1, Array2};
 
 fn to_na(a: &Array2<f64>) -> nalgebra::DMatrix<f64> {
@@ -23,7 +23,7 @@ fn check_symmetric(h: &Array2<f64>) -> Result<()> {
             }
         }
     }
-    crate::error::ensure_finite(h.iter(), "H")
+    crate::core::error::ensure_finite(h.iter(), "H")
 }
 
 /// H = Q Λ Qᵀ for a symmetric H.
@@ -94,7 +94,7 @@ pub fn random_psd(eigenvalues: &Array1<f64>, seed: u64) -> Result<Array2<f64>> {
     let n = eigenvalues.len();
     ensure_shape(n > 0, || "at least one eigenvalue is needed".into())?;
     ensure_param(eigenvalues.iter().all(|&l| l >= 0.0 && l.is_finite()), "eigenvalues", format!("{eigenvalues}"), "must be finite and >= 0")?;
-    let g = crate::rng::randn((n, n), &mut crate::rng::seeded(seed));
+    let g = crate::core::rng::randn((n, n), &mut crate::core::rng::seeded(seed));
     let q = nalgebra::QR::new(to_na(&g)).q();
     let q = Array2::from_shape_fn((n, n), |(i, j)| q[(i, j)]);
     let h = q.dot(&Array2::from_diag(eigenvalues)).dot(&q.t());
@@ -134,7 +134,7 @@ mod tests {
         assert!((&qtq - &Array2::<f64>::eye(8)).iter().all(|v| v.abs() < 1e-12));
         let back = e.vectors.dot(&Array2::from_diag(&e.values)).dot(&e.vectors.t());
         assert!((&back - &h).iter().all(|v| v.abs() < 1e-10));
-        let w = crate::rng::randn(8, &mut crate::rng::seeded(5));
+        let w = crate::core::rng::randn(8, &mut crate::core::rng::seeded(5));
         for mu in [1e-3, 0.1, 10.0] {
             let a = regularised_optimum_direct(&h, &w, mu).unwrap();
             let b = regularised_optimum_eigen(&h, &w, mu).unwrap();

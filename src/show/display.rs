@@ -7,7 +7,7 @@
 //! [`Table`] is sent as HTML (for JupyterLab), Markdown (for the PDF) and
 //! plain text at once.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use base64::Engine;
 use ndarray::Array2;
 use plotters::coord::Shift;

@@ -4,8 +4,8 @@
 //! ∇L(β) = Xᵀ(σ(Xβ) − y) + 2λβ,  ∇²L(β) = Xᵀ S X + 2λ I with S = diag(σᵢ(1 − σᵢ)).
 //! X is n × d (one example per row), y ∈ {0, 1}ⁿ, β ∈ ℝᵈ.
 
-use crate::activation::{log_sigmoid, sigmoid};
-use crate::error::{ensure_finite, ensure_param, ensure_shape, Error, Result};
+use crate::core::activation::{log_sigmoid, sigmoid};
+use crate::core::error::{ensure_finite, ensure_param, ensure_shape, Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 fn check(x: &ArrayView2<f64>, y: &ArrayView1<f64>, beta: &ArrayView1<f64>, lambda: f64) -> Result<()> {
@@ -51,15 +51,15 @@ pub fn hessian(x: ArrayView2<f64>, y: ArrayView1<f64>, beta: ArrayView1<f64>, la
 pub fn newton_step(x: ArrayView2<f64>, y: ArrayView1<f64>, beta: ArrayView1<f64>, lambda: f64) -> Result<Array1<f64>> {
     let g = gradient(x, y, beta, lambda)?;
     let h = hessian(x, y, beta, lambda)?;
-    let step = crate::quadratic::solve_spd(&h, &g)?;
+    let step = crate::problems::quadratic::solve_spd(&h, &g)?;
     Ok(&beta - &step)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gradcheck::{numerical_gradient, numerical_jacobian, rel_error, Stencil};
-    use crate::rng;
+    use crate::core::gradcheck::{numerical_gradient, numerical_jacobian, rel_error, Stencil};
+    use crate::core::rng;
     use ndarray::Ix1;
     use proptest::prelude::*;
 
@@ -88,7 +88,7 @@ mod tests {
             prop_assert!(rel_error(&h.clone().into_dyn(), &nh[0]).unwrap() < 1e-7);
             // symmetric and positive semi-definite (definite by at least 2λ)
             prop_assert!((&h - &h.t()).iter().all(|v| v.abs() < 1e-12));
-            let ev = crate::quadratic::sym_eigen(&h).unwrap();
+            let ev = crate::problems::quadratic::sym_eigen(&h).unwrap();
             prop_assert!(ev.values.iter().all(|&l| l >= 2.0 * lambda - 1e-9));
         }
     }

@@ -3,8 +3,8 @@
 //! Softmax and log-softmax subtract the maximum first, so logits of ±1000 are
 //! fine. Matrix versions work row by row: a minibatch is K × m.
 
-use crate::error::{ensure_shape, Error, Result};
-use crate::Real;
+use crate::core::error::{ensure_shape, Error, Result};
+use crate::core::Real;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// ½(ŷ − y)² for one prediction (ps1).

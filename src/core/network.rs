@@ -5,8 +5,8 @@
 //! `forward` that returns its output and a cache, and a `backward` that takes
 //! the upstream gradient ∂L/∂s and the cache (CS231n style).
 
-use crate::activation::Activation;
-use crate::error::{ensure_finite, ensure_shape, to_ix1, to_ix2, Result};
+use crate::core::activation::Activation;
+use crate::core::error::{ensure_finite, ensure_shape, to_ix1, to_ix2, Result};
 use ndarray::{Array1, Array2, ArrayD, ArrayView1};
 
 /// One dense layer: s = φ(W x + b).
@@ -96,7 +96,7 @@ impl Dense {
 }
 
 /// Outer product u vᵀ.
-pub fn outer<F: crate::Real>(u: &Array1<F>, v: &Array1<F>) -> Array2<F> {
+pub fn outer<F: crate::core::Real>(u: &Array1<F>, v: &Array1<F>) -> Array2<F> {
     let uc = u.view().insert_axis(ndarray::Axis(1));
     let vr = v.view().insert_axis(ndarray::Axis(0));
     uc.dot(&vr)
@@ -152,7 +152,7 @@ impl Network {
         let mut h = x.to_owned();
         for (i, layer) in self.layers.iter().enumerate() {
             let (s, cache) = layer.forward(h.view()).map_err(|e| match e {
-                crate::Error::Shape(m) => crate::Error::Shape(format!("layer {}: {m}", i + 1)),
+                crate::core::error::Error::Shape(m) => crate::core::error::Error::Shape(format!("layer {}: {m}", i + 1)),
                 other => other,
             })?;
             caches.push(cache);
@@ -242,8 +242,8 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gradcheck;
-    use crate::rng;
+    use crate::core::gradcheck;
+    use crate::core::rng;
     use ndarray::{array, Ix1};
     use proptest::prelude::*;
 

@@ -7,8 +7,8 @@
 //! J[k, i, j] of shape (h_out × h_{l+1} × h_l). For a scalar output (h_out = 1)
 //! it reduces to the ordinary gradient matrix δ_l x_lᵀ.
 
-use crate::error::Result;
-use crate::network::Network;
+use crate::core::error::Result;
+use crate::core::network::Network;
 use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
 
 /// df/dx₀ and df/dW_l for every layer l, at input x.
@@ -43,10 +43,10 @@ pub fn jacobians(net: &Network, x: ArrayView1<f64>) -> Result<Jacobians> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::Activation;
-    use crate::gradcheck::{numerical_jacobian, rel_error, Stencil};
-    use crate::network::Dense;
-    use crate::rng;
+    use crate::core::activation::Activation;
+    use crate::core::gradcheck::{numerical_jacobian, rel_error, Stencil};
+    use crate::core::network::Dense;
+    use crate::core::rng;
     use ndarray::{ArrayD, Ix1, Ix2};
     use proptest::prelude::*;
 

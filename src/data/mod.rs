@@ -1,8 +1,8 @@
 //! Data sets: ps2's two circles and Fashion-MNIST, as [`Dataset`]s of rows and labels.
 
-use crate::error::{ensure_param, ensure_shape, Error, Result};
-use crate::rng;
-use crate::Real;
+use crate::core::error::{ensure_param, ensure_shape, Error, Result};
+use crate::core::rng;
+use crate::core::Real;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};

@@ -2,11 +2,15 @@
 //! descent (optional momentum and learning-rate decay), early stopping on the
 //! validation error that restores the best parameters, per-epoch metrics on
 //! train/valid/test, a progress line per epoch and a CSV log.
+//!
+//! The matrix version runs on the fast [`crate::engine`]; the loop version is the core's
+//! [`Mlp::loss_grad_loop`], exactly as a notebook shows it.
 
 use crate::data::Dataset;
-use crate::error::{ensure_param, Error, Result};
-use crate::mlp::{ElasticNet, Grads, Mlp};
-use crate::Real;
+use crate::core::error::{ensure_param, Error, Result};
+use crate::core::mlp::{ElasticNet, Grads, Mlp};
+use crate::engine::Engine;
+use crate::core::Real;
 use ndarray::s;
 use rand::seq::SliceRandom;
 use std::io::Write;
@@ -16,9 +20,9 @@ use std::time::Instant;
 /// Which gradient implementation a training run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Impl {
-    /// Per example, then averaged ([`Mlp::loss_grad_loop`]).
+    /// Per example, then averaged: the core's [`Mlp::loss_grad_loop`].
     Loop,
-    /// Whole minibatch in matrix products ([`Mlp::loss_grad_matrix`]).
+    /// Whole minibatch in matrix products: [`Mlp::loss_grad_matrix`], run by [`crate::engine::Engine`].
     Matrix,
 }
 
@@ -178,7 +182,7 @@ impl<F> TrainResult<F> {
 
 /// The minibatches of one epoch: the indices 0..n shuffled, cut into chunks of `k`
 /// (the last chunk keeps the remainder).
-pub fn minibatches(n: usize, k: usize, rng: &mut crate::rng::Rng) -> Vec<Vec<usize>> {
+pub fn minibatches(n: usize, k: usize, rng: &mut crate::core::rng::Rng) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(rng);
     idx.chunks(k.max(1)).map(|c| c.to_vec()).collect()
@@ -190,14 +194,17 @@ pub fn evaluate<F: Real>(model: &Mlp<F>, data: &Dataset<F>) -> Result<(f64, f64)
         return Err(Error::Empty("cannot evaluate on an empty data set".into()));
     }
     let (mut wrong, mut loss) = (0usize, 0.0f64);
+    let mut engine = Engine::new();
     for start in (0..data.len()).step_by(2000) {
         let end = (start + 2000).min(data.len());
         let x = data.x.slice(s![start..end, ..]);
         let y = &data.y[start..end];
-        let cache = model.fprop_batch(x)?;
-        loss += model.batch_loss(&cache, y)?.to_f64().unwrap() * (end - start) as f64;
-        for (row, &c) in cache.o_a.rows().into_iter().zip(y) {
-            wrong += (crate::mlp::argmax(row) != c) as usize;
+        let o_a = engine.scores(model, x)?;
+        let log_p = crate::core::loss::log_softmax_rows(o_a.view());
+        for (i, &c) in y.iter().enumerate() {
+            crate::core::error::ensure_shape(c < log_p.ncols(), || format!("class label {c} is out of range for {} classes", log_p.ncols()))?;
+            loss -= log_p[[i, c]].to_f64().unwrap();
+            wrong += (crate::core::mlp::argmax(o_a.row(i)) != c) as usize;
         }
     }
     Ok((wrong as f64 / data.len() as f64, loss / data.len() as f64))
@@ -221,31 +228,34 @@ pub fn train_epoch<F: Real>(
     cfg: &TrainConfig<F>,
     lr: F,
     train: &Dataset<F>,
-    rng: &mut crate::rng::Rng,
+    rng: &mut crate::core::rng::Rng,
 ) -> Result<f64> {
     let mut total = 0.0;
     let batches = minibatches(train.len(), cfg.batch, rng);
     // checked here too: the benchmark calls this function directly (and the loop version has no dropout)
     cfg.validate()?;
-    // one set of gradient buffers for the whole epoch (both versions write into it)
+    // one set of gradient buffers and one minibatch buffer for the whole epoch, and the engine's buffers
     let mut g = Grads::zeros_like(model);
-    // and one minibatch buffer (a fresh K × d array per minibatch cost page faults: ~10 % of an epoch)
-    let mut x_buf = ndarray::Array2::<F>::zeros((if cfg.implementation == Impl::Matrix { cfg.batch.min(train.len()) } else { 0 }, train.x.ncols()));
-    // and the loop version's working buffers
-    let mut loop_scratch = crate::mlp::LoopScratch::default();
+    let mut x_buf = ndarray::Array2::<F>::zeros((cfg.batch.min(train.len()), train.x.ncols()));
+    let mut engine = Engine::new();
     for idx in &batches {
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
+        let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
+        for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
+            row.assign(&train.x.row(i));
+        }
         let loss = match cfg.implementation {
-            // the loop version reads its examples one by one where they are
-            Impl::Loop => model.loss_grad_loop_rows_into(train.x.view(), idx, &yb, &cfg.reg, &mut loop_scratch, &mut g)?,
+            Impl::Loop => {
+                let (loss, grads) = model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?;
+                g = grads;
+                loss
+            }
             Impl::Matrix => {
-                let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
-                gather_rows(&train.x, idx, &mut xb);
                 if cfg.input_dropout > F::zero() {
-                    xb *= &crate::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
+                    xb *= &crate::core::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
                 }
-                let mask = (cfg.dropout > F::zero()).then(|| crate::mlp::dropout_mask(idx.len(), cfg.hidden, cfg.dropout, rng)).transpose()?;
-                model.loss_grad_matrix_into(xb.view(), &yb, &cfg.reg, mask, &mut g)?
+                let mask = (cfg.dropout > F::zero()).then(|| crate::core::mlp::dropout_mask(idx.len(), cfg.hidden, cfg.dropout, rng)).transpose()?;
+                engine.loss_grad(model, xb.view(), &yb, &cfg.reg, mask.as_ref(), &mut g)?
             }
         };
         let l = loss.to_f64().unwrap();
@@ -256,7 +266,7 @@ pub fn train_epoch<F: Real>(
         if cfg.momentum > F::zero() {
             let v = velocity.get_or_insert_with(|| Grads::zeros_like(model));
             // v ← μ v + ∇ ; θ ← θ − η v  (the same as v ← μv − η∇ with η folded in)
-            crate::parallel::zip_rows_mut(&mut v.w1, &g.w1, |a, &b| *a = cfg.momentum * *a + b);
+            v.w1.zip_mut_with(&g.w1, |a, &b| *a = cfg.momentum * *a + b);
             v.b1.zip_mut_with(&g.b1, |a, &b| *a = cfg.momentum * *a + b);
             v.w2.zip_mut_with(&g.w2, |a, &b| *a = cfg.momentum * *a + b);
             v.b2.zip_mut_with(&g.b2, |a, &b| *a = cfg.momentum * *a + b);
@@ -266,26 +276,6 @@ pub fn train_epoch<F: Real>(
         }
     }
     Ok(total / batches.len() as f64)
-}
-
-/// Copies the rows `idx` of `x` into the rows of `out`, the rows split over the threads.
-fn gather_rows<F: Real>(x: &ndarray::Array2<F>, idx: &[usize], out: &mut ndarray::ArrayViewMut2<F>) {
-    let per = idx.len().div_ceil(crate::parallel::threads().min(idx.len().div_ceil(16)).max(1)).max(1);
-    let shards: Vec<_> = out.axis_chunks_iter_mut(ndarray::Axis(0), per).zip(idx.chunks(per)).collect();
-    crate::parallel::map_shards(shards, |(mut xb, idx)| {
-        for (t, (mut row, &i)) in xb.rows_mut().into_iter().zip(idx).enumerate() {
-            // rows from anywhere in the training matrix: start loading the one 4 rows ahead now
-            // (measured: 4 % of a hidden-100 f32 epoch; 2 to 8 rows ahead alike)
-            if let Some(r) = idx.get(t + 4).and_then(|&a| x.row(a).to_slice()) {
-                crate::kernels::prefetch(r);
-            }
-            let src = x.row(i);
-            match (row.as_slice_mut(), src.as_slice()) {
-                (Some(dst), Some(src)) => dst.copy_from_slice(src), // memcpy: wide vector moves
-                _ => row.assign(&src),
-            }
-        }
-    });
 }
 
 /// Trains an MLP of `cfg.hidden` units on `train`, evaluating on `valid` (and `test`) after every epoch.
@@ -305,7 +295,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
     }
     let classes = train.classes.max(valid.classes).max(test.map_or(0, |t| t.classes));
     let mut model = Mlp::<F>::init(d, cfg.hidden, classes, cfg.seed)?;
-    let mut rng = crate::rng::seeded(cfg.seed.wrapping_add(1));
+    let mut rng = crate::core::rng::seeded(cfg.seed.wrapping_add(1));
     let mut log = match &cfg.log {
         Some(p) => {
             let mut f = std::fs::File::create(p).map_err(|source| Error::Io { path: p.display().to_string(), source })?;
@@ -336,7 +326,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
         let mean_loss = train_epoch(&mut model, &mut velocity, cfg, lr, train, &mut rng)?;
         let seconds = t0.elapsed().as_secs_f64();
         if !mean_loss.is_finite() || model.w1.iter().chain(model.w2.iter()).any(|v| !v.is_finite()) {
-            let lr = crate::display::fmt_num(cfg.lr.to_f64().unwrap());
+            let lr = crate::show::display::fmt_num(cfg.lr.to_f64().unwrap());
             return Err(Error::Diverged { at: format!("epoch {epoch}"), loss: format!("{mean_loss}"), lr });
         }
         let m = metrics(epoch, &model, &cfg.reg, train, valid, test, seconds)?;
@@ -374,7 +364,7 @@ mod tests {
 
     #[test]
     fn every_example_once_per_epoch() {
-        let mut r = crate::rng::seeded(3);
+        let mut r = crate::core::rng::seeded(3);
         let b = minibatches(103, 10, &mut r);
         assert_eq!(b.len(), 11);
         assert_eq!(b.last().unwrap().len(), 3);

@@ -8,8 +8,8 @@
 //! leaves the representable range instead of breaking the figure; with a
 //! fixed y range, +∞ is drawn at the top of the range instead.
 
-use crate::display::{Area, DrawResult, Figure, FONT};
-use crate::error::{Error, Result};
+use crate::show::display::{Area, DrawResult, Figure, FONT};
+use crate::core::error::{Error, Result};
 use plotters::prelude::*;
 
 /// Ten distinct colours (matplotlib's "tab10").
@@ -225,9 +225,9 @@ impl Chart {
             if decades {
                 if (v - v.round()).abs() < 1e-9 { format!("1e{}", v.round() as i64) } else { String::new() }
             } else if short_log {
-                crate::display::fmt_num(10f64.powf(v))
+                crate::show::display::fmt_num(10f64.powf(v))
             } else {
-                crate::display::fmt_num((v * 1e6).round() / 1e6)
+                crate::show::display::fmt_num((v * 1e6).round() / 1e6)
             }
         };
         let mut chart = ChartBuilder::on(area)
