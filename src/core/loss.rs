@@ -102,7 +102,7 @@ pub fn onehot<F: Real>(y: usize, m: usize) -> Result<Array1<F>> {
     Ok(v)
 }
 
-/// K × m matrix whose row i is onehot_m(ys[i]).
+/// K × m matrix whose row i is onehot_m(ys\[i\]).
 pub fn onehot_rows<F: Real>(ys: &[usize], m: usize) -> Result<Array2<F>> {
     let mut out = Array2::zeros((ys.len(), m));
     for (i, &y) in ys.iter().enumerate() {

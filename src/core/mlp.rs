@@ -4,11 +4,11 @@
 //!
 //! * h_a = W1 x + b1 (d_h), h_s = rect(h_a)
 //! * o_a = W2 h_s + b2 (m), o_s = softmax(o_a)
-//! * L(x, y) = −log o_s[y] = −o_a[y] + log Σₖ exp(o_a[k])
+//! * L(x, y) = −log o_s\[y\] = −o_a\[y\] + log Σₖ exp(o_a\[k\])
 //!
 //! with W1: d_h × d, b1: d_h, W2: m × d_h, b2: m. Backprop (ps2 part b):
 //! ∂L/∂o_a = o_s − onehot(y); ∂L/∂W2 = ∂L/∂o_a h_sᵀ; ∂L/∂b2 = ∂L/∂o_a;
-//! ∂L/∂h_s = W2ᵀ ∂L/∂o_a; ∂L/∂h_a = ∂L/∂h_s ⊙ 1[h_a > 0];
+//! ∂L/∂h_s = W2ᵀ ∂L/∂o_a; ∂L/∂h_a = ∂L/∂h_s ⊙ 1\[h_a > 0\];
 //! ∂L/∂W1 = ∂L/∂h_a xᵀ; ∂L/∂b1 = ∂L/∂h_a; ∂L/∂x = W1ᵀ ∂L/∂h_a.
 //!
 //! A minibatch of K examples is a K × d matrix X (one example per row); its loss is the
@@ -241,7 +241,7 @@ impl<F: Real> Mlp<F> {
     // ---- one example ------------------------------------------------------------------
 
     /// Forward pass for one example x: d with class y. Returns the cache and
-    /// L(x, y) = −log o_s[y] (computed from o_a, stably).
+    /// L(x, y) = −log o_s\[y\] (computed from o_a, stably).
     pub fn fprop(&self, x: ArrayView1<F>, y: usize) -> Result<(Cache<F>, F)> {
         self.check_x(x.len())?;
         let m = self.w2.nrows();
@@ -320,7 +320,7 @@ impl<F: Real> Mlp<F> {
 
     /// [`Mlp::fprop_batch`] with inverted dropout on the hidden layer: H_s = rect(H_a) ⊙ M,
     /// where each entry of the K × d_h mask M is 0 (dropped) or 1/(1 − p) (kept), so that
-    /// E[H_s] is the test-time rect(H_a). See [`dropout_mask`].
+    /// E\[H_s\] is the test-time rect(H_a). See [`dropout_mask`].
     pub fn fprop_batch_masked(&self, x: ArrayView2<F>, mask: Option<Array2<F>>) -> Result<BatchCache<F>> {
         self.check_x(x.ncols())?;
         check_mask(mask.as_ref(), x.nrows(), self.b1.len())?;

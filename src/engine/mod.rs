@@ -5,7 +5,7 @@
 //! The same products as the core, with two differences that only change the speed:
 //! * **both cores**: the d_h hidden units are cut into one shard per thread (rayon), and
 //!   shard s computes H_a[:, s], H_s[:, s], its share H_s[:, s] W2[:, s]ᵀ of O_a, then
-//!   ∂W2[:, s], G_ha[:, s], ∂W1[s, :] and ∂b1[s] with no communication between shards;
+//!   ∂W2\[:, s\], G_ha\[:, s\], ∂W1\[s, :\] and ∂b1\[s\] with no communication between shards;
 //! * **reused buffers**: H_a, H_s and G_ha (K × d_h each) live in the [`Engine`] and the
 //!   gradients in a caller's [`Grads`], so an epoch allocates them once, not per minibatch.
 //!

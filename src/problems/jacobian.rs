@@ -3,7 +3,7 @@
 //! For f(x₀) = W₂ σ(W₁ σ(W₀ x₀)) (any [`Network`]), backpropagating the unit
 //! vector e_k from the output gives row k of every Jacobian at once:
 //! ∂f_k/∂x₀ and ∂f_k/∂W_l. With δ_l^{(k)} = ∂f_k/∂z_l (z_l = W_l x_l),
-//! ∂f_k/∂W_l[i, j] = δ_l^{(k)}[i] · x_l[j], so df/dW_l is the 3-index array
+//! ∂f_k/∂W_l\[i, j\] = δ_l^{(k)}\[i\] · x_l\[j\], so df/dW_l is the 3-index array
 //! J[k, i, j] of shape (h_out × h_{l+1} × h_l). For a scalar output (h_out = 1)
 //! it reduces to the ordinary gradient matrix δ_l x_lᵀ.
 
