@@ -1,5 +1,5 @@
 //! The teaching core: what a notebook shows and a student reads beside the maths.
-//! Plain ndarray code, no `unsafe`, no threads of its own.
+//! Plain ndarray code: no raw pointers or intrinsics, no threads of its own.
 //!
 //! * [`activation`]: sigmoid, tanh, ReLU, softplus, sign, abs and their derivatives
 //! * [`loss`]: squared errors, the stable softmax (a vector, or a minibatch row by row), one-hot, cross-entropy
