@@ -265,17 +265,21 @@ pub fn train_epoch<F: Real>(
         total += l;
         if cfg.momentum > F::zero() {
             let v = velocity.get_or_insert_with(|| Grads::zeros_like(model));
-            // v ← μ v + ∇ ; θ ← θ − η v  (the same as v ← μv − η∇ with η folded in)
-            v.w1.zip_mut_with(&g.w1, |a, &b| *a = cfg.momentum * *a + b);
-            v.b1.zip_mut_with(&g.b1, |a, &b| *a = cfg.momentum * *a + b);
-            v.w2.zip_mut_with(&g.w2, |a, &b| *a = cfg.momentum * *a + b);
-            v.b2.zip_mut_with(&g.b2, |a, &b| *a = cfg.momentum * *a + b);
-            model.sgd_step(v, lr)?;
+            momentum_step(model, v, &g, cfg.momentum, lr)?;
         } else {
             model.sgd_step(&g, lr)?;
         }
     }
     Ok(total / batches.len() as f64)
+}
+
+/// v ← μ v + ∇ ; θ ← θ − η v (the same as v ← μv − η∇, θ ← θ + v with η folded in).
+fn momentum_step<F: Real>(model: &mut Mlp<F>, v: &mut Grads<F>, g: &Grads<F>, mu: F, lr: F) -> Result<()> {
+    v.w1.zip_mut_with(&g.w1, |a, &b| *a = mu * *a + b);
+    v.b1.zip_mut_with(&g.b1, |a, &b| *a = mu * *a + b);
+    v.w2.zip_mut_with(&g.w2, |a, &b| *a = mu * *a + b);
+    v.b2.zip_mut_with(&g.b2, |a, &b| *a = mu * *a + b);
+    model.sgd_step(v, lr)
 }
 
 /// Trains an MLP of `cfg.hidden` units on `train`, evaluating on `valid` (and `test`) after every epoch.
