@@ -16,6 +16,7 @@ pub mod data;
 pub mod display;
 pub mod error;
 pub mod gradcheck;
+pub mod guard;
 pub mod jacobian;
 pub mod kernels;
 pub mod logistic;
