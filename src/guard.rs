@@ -95,7 +95,7 @@ pub fn parse_size(text: &str) -> Option<u128> {
         _ => (t, 1),
     };
     let v: f64 = num.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| (v * unit as f64) as u128)
+    (v.is_finite() && v >= 0.0).then_some((v * unit as f64) as u128)
 }
 
 /// `MemAvailable` of `/proc/meminfo` in bytes, when readable.
