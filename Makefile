@@ -13,10 +13,11 @@ setup:
 report: setup
 	$(PY) scripts/run_notebooks.py --pdf
 
-## test: crate tests, clippy, then every notebook (a failing assert in a cell fails the run)
+## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then every notebook (a failing assert in a cell fails the run)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
+	cargo run --quiet --bin fuzz -- --seconds 30
 	$(PY) scripts/run_notebooks.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)

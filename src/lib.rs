@@ -26,6 +26,7 @@ pub mod train;
 // Short paths (`backprop::mlp::Mlp`, `backprop::plot::Chart`, …) for the binaries, examples and notebooks.
 pub use crate::core::{activation, error, gradcheck, loss, mlp, network, optim, rng, Real};
 pub use crate::problems::{jacobian, logistic, quadratic};
+pub use crate::train::guard;
 pub use crate::show::{display, plot};
 pub use display::{Figure, Table};
 pub use error::{Error, Result};

@@ -33,16 +33,16 @@ enum Dtype {
 /// Train the one-hidden-layer MLP of ps2 (ReLU, softmax, cross-entropy, elastic net) with minibatch
 /// gradient descent. Prints one progress line per epoch and a summary line.
 #[derive(Parser, Debug)]
-#[command(name = "train", version)]
-struct Args {
+#[command(name = "train", version, allow_negative_numbers = true)]
+pub(crate) struct Args {
     /// Data set.
     #[arg(long, value_enum, default_value = "fashion-mnist")]
     data: DataName,
     /// Hidden units d_h.
     #[arg(long, default_value_t = 100)]
     hidden: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.1)]
+    /// Learning rate (positive).
+    #[arg(long, default_value_t = 0.1, value_parser = positive_lr)]
     lr: f64,
     /// Minibatch size K.
     #[arg(long, default_value_t = 100)]
@@ -109,7 +109,27 @@ struct Args {
     threads: Option<usize>,
 }
 
-fn datasets<F: Real>(a: &Args) -> Result<(Dataset<F>, Dataset<F>, Dataset<F>)> {
+/// The learning rate: a positive finite number, with the reason when it is not.
+fn positive_lr(text: &str) -> std::result::Result<f64, String> {
+    let v: f64 = text.parse().map_err(|_| format!("'{text}' is not a number; give a positive learning rate such as 0.1"))?;
+    if v.is_nan() || v.is_infinite() {
+        Err(format!("{text} is not a finite number; give a positive learning rate such as 0.1"))
+    } else if v <= 0.0 {
+        Err(format!("a learning rate of {text} is refused: the step W <- W - lr * gradient then goes up the slope, so the loss grows instead of falling (and 0 never moves); give a positive rate such as 0.1"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// (features, classes, rows) of the chosen data set, known before it is loaded.
+pub(crate) fn data_shape(a: &Args) -> (usize, usize, usize) {
+    match a.data {
+        DataName::FashionMnist => (784, 10, 70_000),
+        DataName::Circles => (2, 2, a.circles_n),
+    }
+}
+
+pub(crate) fn datasets<F: Real>(a: &Args) -> Result<(Dataset<F>, Dataset<F>, Dataset<F>)> {
     match a.data {
         DataName::FashionMnist => {
             let f = data::fashion_mnist::<F>(a.data_dir.as_deref(), a.n_valid, a.seed)?;
@@ -128,9 +148,10 @@ fn datasets<F: Real>(a: &Args) -> Result<(Dataset<F>, Dataset<F>, Dataset<F>)> {
     }
 }
 
-fn run<F: Real>(a: &Args) -> Result<()> {
+/// The training configuration the arguments ask for, validated, and checked against the memory
+/// limit (data included) before anything is loaded.
+pub(crate) fn config<F: Real>(a: &Args) -> Result<TrainConfig<F>> {
     let f = |v: f64| F::from_f64(v).unwrap();
-    let (tr, va, te) = datasets::<F>(a)?;
     let mut cfg = TrainConfig::new(a.hidden, f(a.lr), a.batch, a.epochs);
     cfg.reg = ElasticNet::new(f(a.l11), f(a.l12), f(a.l21), f(a.l22))?;
     cfg.patience = a.patience;
@@ -144,6 +165,15 @@ fn run<F: Real>(a: &Args) -> Result<()> {
         ImplName::Matrix => Impl::Matrix,
     };
     cfg.log = a.log.clone();
+    cfg.validate()?;
+    let (d, classes, rows) = data_shape(a);
+    backprop::guard::check_memory(d, classes, rows, &cfg)?;
+    Ok(cfg)
+}
+
+fn run<F: Real>(a: &Args) -> Result<()> {
+    let cfg = config::<F>(a)?;
+    let (tr, va, te) = datasets::<F>(a)?;
     let t0 = std::time::Instant::now();
     let r = train::train(&cfg, &tr, &va, Some(&te))?;
     let best = r.best();
@@ -158,6 +188,9 @@ fn run<F: Real>(a: &Args) -> Result<()> {
         t0.elapsed().as_secs_f64(),
         if r.stopped_early { " (stopped early)" } else { "" }
     );
+    if let Some(w) = &r.warning {
+        println!("summary: warning: {w}");
+    }
     Ok(())
 }
 

@@ -136,22 +136,78 @@ pub fn fashion_mnist_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Reads `name` or `name.gz` from `dir` and returns the decompressed bytes, or `None` when neither exists.
-fn read_idx_file(dir: &Path, name: &str) -> Result<Option<(PathBuf, Vec<u8>)>> {
+/// The largest decompressed IDX file the loader accepts (1 GiB; Fashion-MNIST's largest is 47 MB).
+/// A header announcing more is refused before anything is read or allocated.
+pub const MAX_IDX_BYTES: usize = 1 << 30;
+
+/// Reads `name` or `name.gz` from `dir` (at most the size its header announces, see [`read_idx`])
+/// and returns the path and the bytes, or `None` when neither file exists.
+fn read_idx_file(dir: &Path, name: &str, images: bool) -> Result<Option<(PathBuf, Vec<u8>)>> {
     let plain = dir.join(name);
     let gz = dir.join(format!("{name}.gz"));
     let io = |p: &Path, e: std::io::Error| data_error(p, format!("cannot be read ({e})"));
     if gz.exists() {
         let f = std::fs::File::open(&gz).map_err(|e| io(&gz, e))?;
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(f)
-            .read_to_end(&mut bytes)
-            .map_err(|e| data_error(&gz, format!("is not a valid gzip file ({e}); the download is probably incomplete")))?;
-        Ok(Some((gz, bytes)))
+        Ok(Some((gz.clone(), read_idx(&gz, flate2::read::GzDecoder::new(f), images)?)))
     } else if plain.exists() {
-        Ok(Some((plain.clone(), std::fs::read(&plain).map_err(|e| io(&plain, e))?)))
+        let f = std::fs::File::open(&plain).map_err(|e| io(&plain, e))?;
+        Ok(Some((plain.clone(), read_idx(&plain, f, images)?)))
     } else {
         Ok(None)
+    }
+}
+
+/// Reads one IDX file (image file when `images`, else label file) from `r`, never more than the
+/// size its header announces plus one byte: the header is read first, the declared size
+/// (16 + count·rows·cols bytes for images, 8 + count for labels) is checked against
+/// [`MAX_IDX_BYTES`], and the rest is read through `take(declared − header + 1)`, so a file that
+/// inflates to gigabytes costs one declared size of memory and time. More bytes than declared is
+/// an error naming `path`; fewer, or a wrong magic number, is left to [`parse_idx`] to report.
+pub fn read_idx<R: Read>(path: &Path, r: R, images: bool) -> Result<Vec<u8>> {
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let bad = |e: std::io::Error| {
+        if gz {
+            data_error(path, format!("is not a valid gzip file ({e}); the download is probably incomplete"))
+        } else {
+            data_error(path, format!("cannot be read ({e})"))
+        }
+    };
+    let (magic, header) = if images { (2051, 16) } else { (2049, 8) };
+    let mut r = r;
+    let mut bytes = Vec::with_capacity(header);
+    (&mut r).take(header as u64).read_to_end(&mut bytes).map_err(bad)?;
+    if bytes.len() < header || be_u32(&bytes, 0) != magic {
+        return Ok(bytes); // parse_idx names the truncation or the bad magic number
+    }
+    let declared = declared_len(&bytes, images).filter(|&n| n <= MAX_IDX_BYTES);
+    let Some(declared) = declared else {
+        return Err(data_error(path, format!("has a header announcing {}, more than the {MAX_IDX_BYTES}-byte limit of this loader; the file is corrupt or not an IDX file", announced(&bytes, images))));
+    };
+    // grows as data arrives (a header alone never reserves its declared size)
+    bytes.reserve(declared.min(1 << 26) - header);
+    r.take((declared - header) as u64 + 1).read_to_end(&mut bytes).map_err(bad)?;
+    if bytes.len() > declared {
+        return Err(data_error(path, format!("holds more data than its header announces ({}, {declared} bytes): trailing data after byte {declared}; the file is corrupt", announced(&bytes, images))));
+    }
+    Ok(bytes)
+}
+
+/// The size in bytes an IDX header announces (None when it overflows).
+fn declared_len(b: &[u8], images: bool) -> Option<usize> {
+    let count = be_u32(b, 4) as usize;
+    if images {
+        count.checked_mul(be_u32(b, 8) as usize)?.checked_mul(be_u32(b, 12) as usize)?.checked_add(16)
+    } else {
+        count.checked_add(8)
+    }
+}
+
+/// "N items of RxC" as the header says.
+fn announced(b: &[u8], images: bool) -> String {
+    if images {
+        format!("{} items of {}x{}", be_u32(b, 4), be_u32(b, 8), be_u32(b, 12))
+    } else {
+        format!("{} items of 1x1", be_u32(b, 4))
     }
 }
 
@@ -178,7 +234,9 @@ pub fn parse_idx(path: &Path, bytes: &[u8], images: bool, sha: Option<&str>) -> 
     }
     let count = be_u32(bytes, 4) as usize;
     let (rows, cols) = if images { (be_u32(bytes, 8) as usize, be_u32(bytes, 12) as usize) } else { (1, 1) };
-    let expected = header + count * rows * cols;
+    let Some(expected) = declared_len(bytes, images) else {
+        return Err(data_error(path, format!("has a header announcing {}, more bytes than this machine can address", announced(bytes, images))));
+    };
     if bytes.len() != expected {
         return Err(data_error(path, format!("is truncated or padded: {} bytes, but the header announces {count} items of {rows}x{cols} ({expected} bytes)", bytes.len())));
     }
@@ -188,8 +246,8 @@ pub fn parse_idx(path: &Path, bytes: &[u8], images: bool, sha: Option<&str>) -> 
 /// Loads one images/labels pair from `dir` (checksums checked), pixels scaled to [0, 1].
 fn load_pair<F: Real>(dir: &Path, images: &str, labels: &str, verify: bool) -> Result<Dataset<F>> {
     let sha = |name: &str| verify.then(|| FASHION_SHA256.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)).flatten();
-    let (ip, ib) = read_idx_file(dir, images)?.ok_or_else(|| data_error(&dir.join(format!("{images}.gz")), "is missing"))?;
-    let (lp, lb) = read_idx_file(dir, labels)?.ok_or_else(|| data_error(&dir.join(format!("{labels}.gz")), "is missing"))?;
+    let (ip, ib) = read_idx_file(dir, images, true)?.ok_or_else(|| data_error(&dir.join(format!("{images}.gz")), "is missing"))?;
+    let (lp, lb) = read_idx_file(dir, labels, false)?.ok_or_else(|| data_error(&dir.join(format!("{labels}.gz")), "is missing"))?;
     let (n, rows, cols, pixels) = parse_idx(&ip, &ib, true, sha(images))?;
     let (nl, _, _, labs) = parse_idx(&lp, &lb, false, sha(labels))?;
     if n != nl {
@@ -331,6 +389,73 @@ mod tests {
         // missing
         let e = load_idx_pair::<f64>(&d, "nothing", "lab").unwrap_err().to_string();
         assert!(e.contains("nothing.gz: is missing"), "{e}");
+    }
+
+    /// Counts the bytes read through it.
+    struct Counting<R>(R, std::rc::Rc<std::cell::Cell<usize>>);
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.set(self.1.get() + n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn data_beyond_the_header_is_refused_without_reading_it() {
+        let d = tmpdir("trailing");
+        // a valid 3-image header and payload followed by 200 MB of zeros, compressed in 1 MB pieces (~200 kB)
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&idx_images(3, 2, 2)).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            e.write_all(&zeros).unwrap();
+        }
+        let bomb = e.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} compressed bytes", bomb.len());
+        std::fs::write(d.join("img.gz"), &bomb).unwrap();
+        std::fs::write(d.join("lab"), idx_labels(&[0, 1, 2])).unwrap();
+        let e = load_idx_pair::<f64>(&d, "img", "lab").unwrap_err().to_string();
+        assert!(e.contains("/img.gz: holds more data than its header announces (3 items of 2x2, 28 bytes): trailing data after byte 28"), "{e}");
+        // the decompressor was asked for the declared 28 bytes and one more, not for 200 MB
+        let pulled = std::rc::Rc::new(std::cell::Cell::new(0));
+        let r = Counting(flate2::read::GzDecoder::new(&bomb[..]), pulled.clone());
+        assert!(read_idx(Path::new("img.gz"), r, true).is_err());
+        assert_eq!(pulled.get(), 29);
+        // the same for a plain file padded by one byte
+        let mut img = idx_images(3, 2, 2);
+        img.push(0);
+        std::fs::remove_file(d.join("img.gz")).unwrap();
+        std::fs::write(d.join("img"), &img).unwrap();
+        let e = load_idx_pair::<f64>(&d, "img", "lab").unwrap_err().to_string();
+        assert!(e.contains("/img: holds more data than its header announces (3 items of 2x2, 28 bytes)"), "{e}");
+        let mut lab = idx_labels(&[0, 1, 2]);
+        lab.extend_from_slice(b"junk");
+        std::fs::write(d.join("img"), idx_images(3, 2, 2)).unwrap();
+        std::fs::write(d.join("lab"), &lab).unwrap();
+        let e = load_idx_pair::<f64>(&d, "img", "lab").unwrap_err().to_string();
+        assert!(e.contains("/lab: holds more data than its header announces (3 items of 1x1, 11 bytes)"), "{e}");
+    }
+
+    #[test]
+    fn headers_announcing_too_much_are_refused_before_reading() {
+        let d = tmpdir("huge");
+        // 60000 images of 60000x60000: 2.16e14 bytes, far above the limit; the file itself is 16 bytes
+        let mut img = Vec::new();
+        for v in [2051u32, 60000, 60000, 60000] {
+            img.extend_from_slice(&v.to_be_bytes());
+        }
+        std::fs::write(d.join("img.gz"), gz(&img)).unwrap();
+        std::fs::write(d.join("lab"), idx_labels(&[0])).unwrap();
+        let e = load_idx_pair::<f64>(&d, "img", "lab").unwrap_err().to_string();
+        assert!(e.contains(&format!("/img.gz: has a header announcing 60000 items of 60000x60000, more than the {MAX_IDX_BYTES}-byte limit of this loader")), "{e}");
+        // a header whose size overflows 64 bits, given to the parser directly
+        let mut img = Vec::new();
+        for v in [2051u32, u32::MAX, u32::MAX, u32::MAX] {
+            img.extend_from_slice(&v.to_be_bytes());
+        }
+        let e = parse_idx(Path::new("x"), &img, true, None).unwrap_err().to_string();
+        assert!(e.contains("x: has a header announcing 4294967295 items of 4294967295x4294967295, more bytes than this machine can address"), "{e}");
     }
 
     #[test]

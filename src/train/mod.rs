@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
+pub mod guard;
 
 /// Which gradient implementation a training run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub struct TrainConfig<F> {
     pub log: Option<PathBuf>,
     /// Print a progress line per epoch.
     pub verbose: bool,
+    /// Bytes the run may plan to allocate (None: `$BACKPROP_MEMORY_LIMIT`, else MemAvailable); see [`crate::guard`].
+    pub memory_limit: Option<u64>,
 }
 
 impl<F: Real> TrainConfig<F> {
@@ -81,6 +84,7 @@ impl<F: Real> TrainConfig<F> {
             implementation: Impl::Matrix,
             log: None,
             verbose: true,
+            memory_limit: None,
         }
     }
 
@@ -165,6 +169,8 @@ pub struct TrainResult<F> {
     pub best_epoch: usize,
     /// True when patience ran out before `epochs`.
     pub stopped_early: bool,
+    /// Set when the run did not learn (see [`crate::guard::not_learning`]), with the likely cause.
+    pub warning: Option<String>,
 }
 
 impl<F> TrainResult<F> {
@@ -283,7 +289,9 @@ fn momentum_step<F: Real>(model: &mut Mlp<F>, v: &mut Grads<F>, g: &Grads<F>, mu
 }
 
 /// Trains an MLP of `cfg.hidden` units on `train`, evaluating on `valid` (and `test`) after every epoch.
-/// A non-finite loss stops training with [`Error::Diverged`] naming the epoch.
+/// A non-finite loss stops training with [`Error::Diverged`] naming the epoch; a run whose memory
+/// estimate exceeds the limit is refused before anything is allocated ([`crate::guard::check_memory`]);
+/// a run that does not learn gets a warning, printed and kept in [`TrainResult::warning`].
 pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<F>, test: Option<&Dataset<F>>) -> Result<TrainResult<F>> {
     cfg.validate()?;
     if train.is_empty() || valid.is_empty() {
@@ -298,6 +306,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
         }
     }
     let classes = train.classes.max(valid.classes).max(test.map_or(0, |t| t.classes));
+    crate::guard::check_memory(d, classes, 0, cfg)?;
     let mut model = Mlp::<F>::init(d, cfg.hidden, classes, cfg.seed)?;
     let mut rng = crate::core::rng::seeded(cfg.seed.wrapping_add(1));
     let mut log = match &cfg.log {
@@ -324,6 +333,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
     let mut best = cfg.patience.map(|_| (0usize, history[0].valid_error, model.clone()));
     let mut velocity = None;
     let mut stopped_early = false;
+    let mut warning = None;
     for epoch in 1..=cfg.epochs {
         let lr = cfg.lr / (F::one() + cfg.lr_decay * F::from_usize(epoch - 1).unwrap());
         let t0 = Instant::now();
@@ -337,6 +347,12 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
         emit(&m, &mut log)?;
         let valid_error = m.valid_error;
         history.push(m);
+        if warning.is_none() {
+            warning = crate::guard::not_learning(&history, &train.y, classes, cfg.lr.to_f64().unwrap());
+            if let (Some(w), true) = (&warning, cfg.verbose) {
+                println!("warning: {w}");
+            }
+        }
         if let (Some(p), Some(b)) = (cfg.patience, best.as_mut()) {
             if valid_error < b.1 {
                 *b = (epoch, valid_error, model.clone());
@@ -351,7 +367,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
         Some((epoch, _, best_model)) => (epoch, best_model),
         None => (history.len() - 1, model),
     };
-    Ok(TrainResult { model, history, best_epoch, stopped_early })
+    Ok(TrainResult { model, history, best_epoch, stopped_early, warning })
 }
 
 #[cfg(test)]
@@ -422,6 +438,36 @@ mod tests {
         let e = train(&cfg, &tr, &va, None).unwrap_err().to_string();
         assert!(e.starts_with("training diverged at epoch 1: the loss became"), "{e}");
         assert!(e.ends_with("try a smaller learning rate than 1.0000e200"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_learning_rate_that_does_not_diverge_is_reported() {
+        let (tr, va, _) = circles();
+        let mut cfg = TrainConfig::new(20, 1e3, 10, 5);
+        cfg.verbose = false;
+        let r = train(&cfg, &tr, &va, None).unwrap();
+        let w = r.warning.expect("a warning");
+        assert!(w.starts_with("the network is not learning: after 3 epochs the training"), "{w}");
+        assert!(w.ends_with("try a smaller learning rate than 1000"), "{w}");
+        cfg.lr = 0.5;
+        assert_eq!(train(&cfg, &tr, &va, None).unwrap().warning, None);
+    }
+
+    #[test]
+    fn a_run_over_the_memory_limit_is_refused_before_allocating() {
+        let (tr, va, _) = circles();
+        let mut cfg = TrainConfig::new(20, 0.1, 10, 5);
+        cfg.memory_limit = Some(1000);
+        let e = train(&cfg, &tr, &va, None).unwrap_err().to_string();
+        assert!(e.starts_with("invalid hyperparameter hidden = 20: training would need about"), "{e}");
+        assert!(e.contains("but only 1.0 kB are available (the configured memory_limit)"), "{e}");
+        // the typo on Fashion-MNIST's shapes: refused, not allocated (W1 alone would be 12.5 GB)
+        let x = ndarray::Array2::<f64>::zeros((2, 784));
+        let ds = Dataset::new(x, vec![0, 1], 10).unwrap();
+        cfg.hidden = 2_000_000;
+        cfg.memory_limit = Some(1 << 30);
+        let e = train(&cfg, &ds, &ds, None).unwrap_err().to_string();
+        assert!(e.starts_with("invalid hyperparameter hidden = 2000000: training would need about 89.9 GB (model 12.7 GB, gradients 12.7 GB"), "{e}");
     }
 
     #[test]
