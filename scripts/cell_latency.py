@@ -148,12 +148,12 @@ def first_line(src):
     return lines[0][:48] if lines else ""
 
 
-def measure(nb_path, mode):
+def measure(nb_path, mode, max_cells=None):
     stem = nb_path.stem
     folder = ROOT / "target" / "evcxr" / stem
     if mode == "cold":
         shutil.rmtree(folder, ignore_errors=True)
-    cells = code_cells(nb_path)
+    cells = code_cells(nb_path)[:max_cells]
     say(f"bench: {nb_path.name} [{mode}] ({len(cells)} code cells, folder {folder.relative_to(ROOT)})")
     t0 = time.perf_counter()
     k = Kernel(nb_path)
@@ -280,6 +280,7 @@ def main():
     ap.add_argument("--mode", action="append", choices=["cold", "warm", "lab"],
                     help="repeatable; default: cold, warm, lab in that order")
     ap.add_argument("--write", action="store_true", help="render all stored results into BENCHMARKS.md")
+    ap.add_argument("--cells", type=int, help="run only the first N code cells (a quick first-cell check)")
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/ps*.ipynb")
     args = ap.parse_args()
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("ps*.ipynb"))
@@ -289,7 +290,7 @@ def main():
         if not p.exists():
             raise SystemExit(f"bench: {p} does not exist")
         for mode in modes:
-            data.setdefault(p.stem, {})[mode] = measure(p, mode)
+            data.setdefault(p.stem, {})[mode] = measure(p, mode, args.cells)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(data, indent=1))
     if args.write:
