@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report test notebooks lab clean
+.PHONY: setup report test notebooks lab bench-cells clean
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +27,10 @@ notebooks:
 ## lab: JupyterLab with the Rust kernel on notebooks/
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
+bench-cells: setup
+	$(PY) scripts/cell_latency.py --write
 
 clean:
 	rm -rf report target/evcxr

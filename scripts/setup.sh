@@ -81,11 +81,22 @@ fi
 
 # --- Rust kernel inside the venv --------------------------------------------------
 step_start "Rust kernel spec in .venv/share/jupyter"
+# evcxr_jupyter --install writes the spec (and logos); its argv then starts
+# scripts/evcxr-kernel, which picks the notebook's build folder target/evcxr/<notebook>/
+# (from JPY_SESSION_NAME, which JupyterLab sets) and execs evcxr_jupyter.
 spec="$VENV/share/jupyter/kernels/rust/kernel.json"
-if [ -f "$spec" ] && grep -q "\"$EVCXR_BIN\"" "$spec"; then
+LAUNCHER="$ROOT/scripts/evcxr-kernel"
+if [ -f "$spec" ] && grep -q "\"$LAUNCHER\"" "$spec"; then
   step_end "already registered"
 else
   JUPYTER_PATH="$VENV/share/jupyter" "$EVCXR_BIN" --install >/dev/null || die "evcxr_jupyter --install failed"
-  step_end "registered"
+  "$VENV/bin/python" - "$spec" "$LAUNCHER" <<'PY' || die "could not point $spec at scripts/evcxr-kernel"
+import json, sys
+path, launcher = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["argv"][0] = launcher
+json.dump(spec, open(path, "w"), indent=2)
+PY
+  step_end "registered (launcher scripts/evcxr-kernel)"
 fi
 echo "setup: ready"
