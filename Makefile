@@ -4,19 +4,25 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report test notebooks lab clean
+.PHONY: setup report rerun test notebooks lab clean
 
 setup:
 	@scripts/setup.sh
 
-## report: execute every notebook, write report/*.ipynb, report/*.pdf and report/report.pdf
+## report: execute every notebook, write report/*.ipynb, report/report.pdf and report/report.html, check both
 report: setup
-	$(PY) scripts/run_notebooks.py --pdf
+	$(PY) scripts/run_notebooks.py --pdf --html
+	$(PY) scripts/check_report.py
+
+## rerun: execute every notebook twice and compare the text outputs (long: twice `make notebooks`)
+rerun: setup
+	$(PY) scripts/rerun_compare.py
 
 ## test: crate tests, clippy, then every notebook (a failing assert in a cell fails the run)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
+	$(PY) scripts/run_notebooks.py --self-test
 	$(PY) scripts/run_notebooks.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)
@@ -28,4 +34,4 @@ lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
-	rm -rf report target/evcxr
+	rm -rf report target/evcxr target/evcxr-self-test target/report-build target/rerun
