@@ -11,8 +11,8 @@ PDF (pypdf, and pdftotext/pdftoppm from poppler-utils):
 HTML (headless chromium, --dump-dom after the page's scripts ran):
   - no console errors and no failed loads;
   - as many <img> as PNG outputs, every one embedded (data: URI);
-  - every equation typeset by MathJax (no math/tex script left without its
-    rendering, no MathJax error), none left as raw $...$ text.
+  - every equation MathJax found typeset (one <mjx-container> each, no
+    MathJax error), none left as raw $...$ text in a Markdown cell.
 Exits non-zero, naming each failed check.
 """
 import argparse
@@ -139,23 +139,23 @@ def check_html(out_dir, notebooks, problems, screenshots=None):
     src = html.read_text(encoding="utf-8")
     if re.search(r'<(script|link|img)[^>]+(src|href)="https?://', src):
         problems.append("html loads something from the network: " + re.search(r'<(script|link|img)[^>]+(src|href)="https?://[^"]*', src).group(0)[:120])
-    # a copy with an error probe, and a marker set when MathJax has finished typesetting
+    # a copy with an error probe (the page's own script marks the body when MathJax has typeset)
     probe = html.with_name(".report.check.html")
-    marker = """<script>MathJax.Hub.Queue(function () { document.body.setAttribute('data-typeset', 'done');
-      document.body.setAttribute('data-errors', JSON.stringify(window.__errors)); });</script>"""
+    marker = """<script>window.addEventListener('load', () => setTimeout(() =>
+      document.body.setAttribute('data-errors', JSON.stringify(window.__errors)), 0));</script>"""
     probe.write_text(src.replace("<head>", "<head>" + DOM_PROBE, 1).replace("</body>", marker + "</body>"), encoding="utf-8")
     try:
         with tempfile.TemporaryDirectory() as profile:
             base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}",
-                    "--allow-file-access-from-files", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=60000"]
-            r = subprocess.run(["timeout", "240"] + base + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, errors="replace")
+                    "--enable-logging=stderr", "--v=0", "--virtual-time-budget=120000"]
+            r = subprocess.run(["timeout", "300"] + base + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, errors="replace")
             if screenshots:
                 shots = Path(screenshots)
                 shots.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["timeout", "240"] + base + ["--window-size=1280,1000", f"--screenshot={shots / 'html-first-screen.png'}", html.as_uri()],
+                subprocess.run(["timeout", "300"] + base + ["--window-size=1280,1000", f"--screenshot={shots / 'html-first-screen.png'}", html.as_uri()],
                                capture_output=True)
                 # a tall window: the first figures appear well down the page
-                subprocess.run(["timeout", "240"] + base + ["--window-size=1280,6000", f"--screenshot={shots / 'html-tall.png'}", html.as_uri()],
+                subprocess.run(["timeout", "300"] + base + ["--window-size=1280,7000", f"--screenshot={shots / 'html-tall.png'}", html.as_uri()],
                                capture_output=True)
     finally:
         probe.unlink(missing_ok=True)
@@ -165,8 +165,9 @@ def check_html(out_dir, notebooks, problems, screenshots=None):
         return
     console = [l for l in r.stderr.splitlines() if "CONSOLE" in l or "ERR_FILE_NOT_FOUND" in l or "Failed to load" in l]
     body = re.search(r"<body([^>]*)>", dom).group(1)
-    errors = json.loads(re.search(r"data-errors=\"([^\"]*)\"", body).group(1).replace("&quot;", '"')) if "data-errors" in body else None
-    if 'data-typeset="done"' not in body:
+    m = re.search(r'data-errors="([^"]*)"', body)
+    errors = json.loads(m.group(1).replace("&quot;", '"')) if m else None
+    if 'data-mathjax="done"' not in body:
         problems.append("html: MathJax did not finish typesetting (not loaded, or too slow)")
     if errors:
         problems.append(f"html: page errors {errors[:5]}")
@@ -177,20 +178,21 @@ def check_html(out_dir, notebooks, problems, screenshots=None):
     want = sum(count_png_outputs(nb) for nb, _ in notebooks)
     if len(embedded) != want or len(imgs) != want:
         problems.append(f"html shows {len(imgs)} images ({len(embedded)} embedded PNG), the notebooks have {want} PNG outputs")
-    sources = len(re.findall(r'<script type="math/tex(; mode=display)?" id="MathJax-Element-\d+"', dom))
-    rendered = len(re.findall(r'<span class="MathJax(_Display)?"[^>]*id="MathJax-Element-\d+-Frame"|<div class="MathJax_Display"', dom))
-    frames = len(re.findall(r'id="MathJax-Element-\d+-Frame"', dom))
-    merr = len(re.findall(r'class="merror"|MathJax_Error', dom))
-    if sources == 0 or frames != sources or merr:
-        problems.append(f"html: {sources} equations found, {frames} rendered, {merr} MathJax errors")
+    m = re.search(r'data-math-found="(\d+)"', body)
+    found = int(m.group(1)) if m else 0
+    shown = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", "", dom, flags=re.S)  # MathJax's own code names its tags
+    frames = len(re.findall(r"<mjx-container\b", shown))
+    merr = len(re.findall(r"<mjx-merror\b|data-mjx-error", shown))
+    if found == 0 or frames != found or merr:
+        problems.append(f"html: {found} equations found by MathJax, {frames} rendered, {merr} MathJax errors")
     # raw maths left in the visible text of Markdown cells
-    visible = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", "", dom, flags=re.S)
+    visible = re.sub(r"<mjx-container\b.*?</mjx-container>", "", shown, flags=re.S)
     md = re.findall(r'<div class="[^"]*jp-RenderedMarkdown[^"]*"[^>]*>(.*?)</div>', visible, flags=re.S)
     raw = [m for m in md if re.search(r"\$[^$]+\$|\\frac", re.sub(r"<[^>]+>", "", m))]
     if raw:
         problems.append(f"html: {len(raw)} Markdown cells still show raw maths, e.g. {re.sub(r'<[^>]+>', '', raw[0])[:120]!r}")
     tables = len(re.findall(r"<table\b", dom))
-    say(f"check: html {len(imgs)}/{want} images embedded, {frames}/{sources} equations typeset, {merr} MathJax errors, "
+    say(f"check: html {len(imgs)}/{want} images embedded, {frames}/{found} equations typeset, {merr} MathJax errors, "
         f"{tables} HTML tables, {len(console)} console messages")
 
 

@@ -5,8 +5,8 @@ preamble of the first and the body of every one are put into one report-class
 document (cover page, table of contents, one chapter per problem set, section
 and page numbers running through), compiled with xelatex in target/report-build/.
 HTML: the notebooks' cells are joined into one notebook, preceded by a cover and
-contents cell, exported with images embedded and maths typeset by the pinned
-MathJax 2 of the jupyter-server-mathjax package, copied to DIR/mathjax/.
+contents cell, exported with images embedded and maths typeset by MathJax 3
+(tex-svg, from the pinned django-static-mathjax package) inlined in the file.
 Both files are written under a temporary name and renamed when complete.
 """
 import copy
@@ -196,28 +196,34 @@ def build_pdf(executed, out_dir):
 
 
 # ---------------------------------------------------------------- HTML -------
-def mathjax_dir():
-    import jupyter_server_mathjax
+MATHJAX_CONFIG = r"""<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+        processEscapes: true, processEnvironments: true, tags: 'ams'},
+  svg: {fontCache: 'global'},
+  startup: {pageReady: () => MathJax.startup.defaultPageReady().then(() => {
+    document.body.setAttribute('data-mathjax', 'done');
+    document.body.setAttribute('data-math-found', String(Array.from(MathJax.startup.document.math).length));
+  })}
+};
+</script>"""
 
-    d = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (d / "MathJax.js").exists():
-        raise SystemExit(f"html: no MathJax.js in {d}: pip install -r requirements.txt (jupyter-server-mathjax)")
-    return d
+
+def mathjax_js():
+    """MathJax 3's tex-svg component (fonts as SVG paths: nothing else to load) from the pinned package."""
+    try:
+        import mathjax  # the django-static-mathjax package
+    except ImportError:
+        raise SystemExit("html: MathJax is missing: .venv/bin/pip install -r requirements.txt (django-static-mathjax)")
+    f = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
+    if not f.exists():
+        raise SystemExit(f"html: {f} is missing: reinstall django-static-mathjax from requirements.txt")
+    return f.read_text(encoding="utf-8")
 
 
 def build_html(executed, out_dir):
     from nbconvert import HTMLExporter
 
-    # MathJax next to the report (the same pinned copy every time; no network)
-    mj_src, mj_dst = mathjax_dir(), out_dir / "mathjax"
-    stamp = mj_dst / ".from"
-    if not (stamp.exists() and stamp.read_text() == str(mj_src)):
-        tmp = out_dir / ".mathjax.partial"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(mj_src, tmp)
-        (tmp / ".from").write_text(str(mj_src))
-        shutil.rmtree(mj_dst, ignore_errors=True)
-        tmp.replace(mj_dst)
     merged = nbformat.v4.new_notebook()
     merged.metadata = copy.deepcopy(executed[0][0].metadata)
     merged.metadata["title"] = TITLE
@@ -228,14 +234,19 @@ def build_html(executed, out_dir):
     for nb, _ in executed:
         merged.cells.extend(copy.deepcopy(nb.cells))
     ex = HTMLExporter(template_name="lab", embed_images=True)
-    ex.mathjax_url = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
     html, _ = ex.from_notebook_node(merged, resources={"metadata": {"name": "report"}})
+    # replace the template's MathJax 2 from a CDN by MathJax 3, inlined: the file is self-contained
+    a, b = html.find("<!-- Load mathjax -->"), html.find("<!-- End of mathjax configuration -->")
+    if a < 0 or b < 0:
+        raise SystemExit("html: nbconvert's MathJax block was not found (nbconvert version changed?)")
+    js = mathjax_js().replace("</script", "<\\/script")
+    html = html[:a] + MATHJAX_CONFIG + "\n<script>" + js + "</script>\n" + html[b + len("<!-- End of mathjax configuration -->"):]
     # the lab template's only other remote reference is require.js, used by widgets; none here
     html = re.sub(r'<script src="https://cdnjs[^"]*require\.js[^"]*"></script>', "", html)
     out = out_dir / "report.html"
     write_atomic(out, html)
     say(f"html: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: {len(html) // 1024} KiB, "
-        f"{sum(count_png_outputs(nb) for nb, _ in executed)} images embedded, MathJax in {mj_dst.name}/")
+        f"{sum(count_png_outputs(nb) for nb, _ in executed)} images embedded, MathJax 3 inlined")
     return out
 
 

@@ -15,7 +15,7 @@ cell's source and the real diagnostic are printed.
 Executed notebooks go to DIR (default report/). --pdf assembles them into one
 document, DIR/report.pdf (cover page, contents, one chapter per problem set,
 through nbconvert's LaTeX export and xelatex); --html writes DIR/report.html
-(images embedded, maths by the MathJax copied into DIR/mathjax/). Every file
+(images and MathJax 3 embedded: one self-contained file). Every file
 is written under a temporary name and renamed when complete, so an interrupted
 run leaves no complete-looking file. scripts/check_report.py checks both.
 """
