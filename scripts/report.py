@@ -81,7 +81,7 @@ HEADING_SHIFT = {"section": "chapter", "subsection": "section", "subsubsection":
 HEADING = re.compile(r"\\(section|subsection|subsubsection|paragraph)(\*?)\{")
 # an input cell's box (or a stream) followed by its output: keep them on one page where possible
 INPUT_THEN_OUTPUT = re.compile(
-    r"(\\end\{tcolorbox\}\n)(\s*\n)*(?=\s*(\\begin\{tcolorbox\}\[breakable, size=fbox, boxrule=\.5pt|\\begin\{Verbatim\}|\\begin\{center\}\s*\\adjustimage))"
+    r"(\\end\{tcolorbox\}\n)(\s*\n)*(?=\s*(\\begin\{tcolorbox\}\[breakable, size=fbox, boxrule=\.5pt|\\begin\{Verbatim\}|\\begin\{center\}\s*\\adjustimage|\\prompt\{Out\}|\\begin\{(longtable|tabular)))"
 )
 
 
@@ -142,7 +142,7 @@ def cover(n_chapters):
 {esc(WHAT)}
 \end{{minipage}}
 \vfill
-{{\large {n_chapters} notebooks \quad·\quad {today()}\par}}
+{{\large {n_chapters} notebook{"s" if n_chapters != 1 else ""} \quad·\quad {today()}\par}}
 \vspace{{0.4cm}}
 {{\ttfamily commit {esc(git_commit())}\par}}
 \vspace{{1cm}}

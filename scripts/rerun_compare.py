@@ -2,6 +2,7 @@
 """Execute every notebook twice and compare the text outputs of the two runs.
 
     rerun_compare.py [--against DIR] [NOTEBOOK ...]
+    rerun_compare.py --compare DIR1 DIR2       # only compare two folders of executed notebooks
 
 Each notebook runs in a fresh kernel into target/rerun/a/ and target/rerun/b/
 (with --against DIR, the executed notebooks already in DIR, e.g. report/, are
@@ -56,11 +57,14 @@ def text_outputs(nb):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", help="folder of executed notebooks to use as the first run")
+    ap.add_argument("--compare", nargs=2, metavar="DIR", help="execute nothing: compare two folders of executed notebooks")
     ap.add_argument("notebooks", nargs="*")
     args = ap.parse_args()
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("ps*.ipynb"))
-    runs = ["b"] if args.against else ["a", "b"]
+    runs = [] if args.compare else ["b"] if args.against else ["a", "b"]
     dirs = {"a": Path(args.against).resolve() if args.against else ROOT / "target" / "rerun" / "a", "b": ROOT / "target" / "rerun" / "b"}
+    if args.compare:
+        dirs = {"a": Path(args.compare[0]).resolve(), "b": Path(args.compare[1]).resolve()}
     t0 = time.time()
     for r in runs:
         for p in paths:
