@@ -116,6 +116,7 @@ def frame_preamble(pre):
 \usepackage{fancyhdr}
 \pagestyle{fancy}
 \fancyhf{}
+\renewcommand{\chaptermark}[1]{\markboth{\thechapter.\ #1}{}}
 \fancyhead[L]{\small\nouppercase{\leftmark}}
 \fancyfoot[C]{\thepage}
 \renewcommand{\headrulewidth}{0.3pt}
@@ -123,7 +124,7 @@ def frame_preamble(pre):
 \usepackage{titlesec}
 \titleformat{\chapter}[display]{\normalfont\bfseries\Large}{\chaptertitlename\ \thechapter}{8pt}{\LARGE}
 \titlespacing*{\chapter}{0pt}{0pt}{18pt}
-\hypersetup{bookmarksnumbered=true, bookmarksopen=true, pdftitle={""" + TITLE + r"""}}
+\hypersetup{linkcolor=urlcolor, bookmarksnumbered=true, bookmarksopen=true, pdftitle={""" + TITLE + r"""}}
 """
     return pre.rstrip() + "\n" + extra
 

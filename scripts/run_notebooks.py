@@ -322,6 +322,10 @@ def main():
         raise SystemExit("run: no notebooks/ps*.ipynb found")
     out_dir = Path(args.out).resolve()
     t0 = time.time()
+    if not args.from_dir:
+        # a report from an earlier run would look like this run's if this one fails or is interrupted
+        for name in (["report.pdf"] if args.pdf else []) + (["report.html"] if args.html else []):
+            (out_dir / name).unlink(missing_ok=True)
     executed = []
     for p in paths:
         if args.from_dir:
