@@ -191,6 +191,10 @@ def check_html(out_dir, notebooks, problems, screenshots=None):
     raw = [m for m in md if re.search(r"\$[^$]+\$|\\frac", re.sub(r"<[^>]+>", "", m))]
     if raw:
         problems.append(f"html: {len(raw)} Markdown cells still show raw maths, e.g. {re.sub(r'<[^>]+>', '', raw[0])[:120]!r}")
+    ids = set(re.findall(r'\bid="([^"]+)"', shown))
+    dangling = [h for h in re.findall(r'href="#([^"]+)"', shown) if h not in ids]
+    if dangling:
+        problems.append(f"html: {len(dangling)} links to missing anchors, e.g. #{dangling[0]}")
     tables = len(re.findall(r"<table\b", dom))
     say(f"check: html {len(imgs)}/{want} images embedded, {frames}/{found} equations typeset, {merr} MathJax errors, "
         f"{tables} HTML tables, {len(console)} console messages")
