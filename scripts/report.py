@@ -65,6 +65,22 @@ def count_png_outputs(nb):
     )
 
 
+def coalesced(nb):
+    """A copy of nb in which consecutive stream outputs of a cell are one (evcxr sends each
+    println! apart; exported apart they print as lines with gaps between them)."""
+    nb = copy.deepcopy(nb)
+    for c in nb.cells:
+        outs = []
+        for o in c.get("outputs", []):
+            if o.output_type == "stream" and outs and outs[-1].output_type == "stream" and outs[-1].name == o.name:
+                outs[-1].text += o.text
+            else:
+                outs.append(o)
+        if c.cell_type == "code":
+            c.outputs = outs
+    return nb
+
+
 def write_atomic(path, data):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +190,7 @@ def build_pdf(executed, out_dir):
     BUILD.mkdir(parents=True)
     preamble, bodies = None, []
     for nb, path in executed:
-        tex = latex_of(nb, path.stem)
+        tex = latex_of(coalesced(nb), path.stem)
         pre, body = split(tex)
         preamble = preamble or pre
         body = HEADING.sub(lambda m: "\\" + HEADING_SHIFT[m.group(1)] + m.group(2) + "{", body)
@@ -233,7 +249,7 @@ def build_html(executed, out_dir):
         f"# {TITLE}\n\n**{SUBTITLE}.** {WHAT}\n\n{today()} · commit `{git_commit()}`\n\n## Contents\n\n{toc}"
     ))
     for nb, _ in executed:
-        merged.cells.extend(copy.deepcopy(nb.cells))
+        merged.cells.extend(coalesced(nb).cells)
     ex = HTMLExporter(template_name="lab", embed_images=True)
     html, _ = ex.from_notebook_node(merged, resources={"metadata": {"name": "report"}})
     # replace the template's MathJax 2 from a CDN by MathJax 3, inlined: the file is self-contained
