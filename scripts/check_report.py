@@ -154,9 +154,16 @@ def check_html(out_dir, notebooks, problems, screenshots=None):
                 shots.mkdir(parents=True, exist_ok=True)
                 subprocess.run(["timeout", "300"] + base + ["--window-size=1280,1000", f"--screenshot={shots / 'html-first-screen.png'}", html.as_uri()],
                                capture_output=True)
-                # a tall window: the first figures appear well down the page
-                subprocess.run(["timeout", "300"] + base + ["--window-size=1280,7000", f"--screenshot={shots / 'html-tall.png'}", html.as_uri()],
-                               capture_output=True)
+                # the first figure: a copy of the page without the cells above the figure's cell
+                fig = html.with_name(".report.figure.html")
+                scroll = """<script>{ const cell = document.querySelector('.jp-OutputArea-output img').closest('.jp-Cell');
+                  while (cell.previousElementSibling) cell.previousElementSibling.remove(); }</script>"""
+                fig.write_text(src.replace("</body>", scroll + "</body>"), encoding="utf-8")
+                try:
+                    subprocess.run(["timeout", "300"] + base + ["--window-size=1280,1000", f"--screenshot={shots / 'html-figure.png'}", fig.as_uri()],
+                                   capture_output=True)
+                finally:
+                    fig.unlink(missing_ok=True)
     finally:
         probe.unlink(missing_ok=True)
     dom = r.stdout
