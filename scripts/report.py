@@ -132,7 +132,8 @@ def frame_preamble(pre):
 \usepackage{fancyhdr}
 \pagestyle{fancy}
 \fancyhf{}
-\renewcommand{\chaptermark}[1]{\markboth{\thechapter.\ #1}{}}
+\newcommand{\shortchapter}{}
+\renewcommand{\chaptermark}[1]{\markboth{\thechapter.\ \shortchapter}{}}
 \fancyhead[L]{\small\nouppercase{\leftmark}}
 \fancyfoot[C]{\thepage}
 \renewcommand{\headrulewidth}{0.3pt}
@@ -195,7 +196,9 @@ def build_pdf(executed, out_dir):
         preamble = preamble or pre
         body = HEADING.sub(lambda m: "\\" + HEADING_SHIFT[m.group(1)] + m.group(2) + "{", body)
         body = INPUT_THEN_OUTPUT.sub(r"\1\\nopagebreak\n", body)
-        bodies.append(f"% ---- {path.name}\n" + body)
+        short = re.sub(r"\s*\(.*\)\s*$", "", chapter_title(nb))  # the running head: the title without its source
+        short = re.sub(r"([_%&#$])", r"\\\1", short)
+        bodies.append(f"% ---- {path.name}\n\\renewcommand{{\\shortchapter}}{{{short}}}\n" + body)
     doc = frame_preamble(preamble) + "\n\\begin{document}\n" + cover(len(executed)) + "\n".join(bodies) + "\n\\end{document}\n"
     tex_path = BUILD / "report.tex"
     tex_path.write_text(doc, encoding="utf-8")
