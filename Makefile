@@ -4,20 +4,26 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report test notebooks lab bench-cells clean
+.PHONY: setup report rerun test notebooks lab bench-cells clean
 
 setup:
 	@scripts/setup.sh
 
-## report: execute every notebook, write report/*.ipynb, report/*.pdf and report/report.pdf
+## report: execute every notebook, write report/*.ipynb, report/report.pdf and report/report.html, check both
 report: setup
-	$(PY) scripts/run_notebooks.py --pdf
+	$(PY) scripts/run_notebooks.py --pdf --html
+	$(PY) scripts/check_report.py
+
+## rerun: execute every notebook twice and compare the text outputs (long: twice `make notebooks`)
+rerun: setup
+	$(PY) scripts/rerun_compare.py
 
 ## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then every notebook (a failing assert in a cell fails the run)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
 	cargo run --quiet --bin fuzz -- --seconds 30
+	$(PY) scripts/run_notebooks.py --self-test
 	$(PY) scripts/run_notebooks.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)
@@ -33,4 +39,4 @@ bench-cells: setup
 	$(PY) scripts/cell_latency.py --write
 
 clean:
-	rm -rf report target/evcxr
+	rm -rf report target/evcxr target/evcxr-self-test target/report-build target/rerun

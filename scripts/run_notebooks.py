@@ -2,16 +2,22 @@
 """Execute the notebooks headlessly with the evcxr Rust kernel.
 
 A notebook is a test: the run fails on the first cell that does not compile,
-panics (a failed assert! included), or writes to stderr (evcxr reports an
-`Err` returned with `?` only by printing it to stderr and carrying on).
-The failing notebook, the cell's source and the real diagnostic are printed.
+panics (a failed assert! included), writes to stderr (evcxr reports an
+`Err` returned with `?` only by printing it to stderr and carrying on), or
+kills the kernel (an abort, a kill for memory): then the run names the
+notebook, the cell and says "the kernel died". The failing notebook, the
+cell's source and the real diagnostic are printed.
 
-    run_notebooks.py [--pdf] [--out DIR] [NOTEBOOK ...]
+    run_notebooks.py [--pdf] [--html] [--out DIR] [NOTEBOOK ...]
+    run_notebooks.py --from DIR --pdf --html   # report from executed notebooks
+    run_notebooks.py --self-test               # the runner's own fault tests
 
-Executed notebooks go to DIR (default report/); with --pdf each one is also
-exported to PDF through nbconvert's LaTeX route (xelatex, offline), the PDFs
-are merged into DIR/report.pdf, and each PDF is checked to hold at least as
-many images as its notebook has image/png outputs.
+Executed notebooks go to DIR (default report/). --pdf assembles them into one
+document, DIR/report.pdf (cover page, contents, one chapter per problem set,
+through nbconvert's LaTeX export and xelatex); --html writes DIR/report.html
+(images and MathJax 3 embedded: one self-contained file). Every file
+is written under a temporary name and renamed when complete, so an interrupted
+run leaves no complete-looking file. scripts/check_report.py checks both.
 """
 import argparse
 import asyncio
@@ -37,7 +43,10 @@ class DrainingClient(NotebookClient):
     `Err` returned with `?` can arrive after the cell's idle status, where nbclient
     would drop it. After each cell, wait briefly and collect late stderr into it."""
 
+    current_cell = None  # (index among all cells, cell) being executed: named when the kernel dies
+
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        self.current_cell = (cell_index, cell)
         cell = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
         if cell.cell_type != "code":
             return cell
@@ -87,15 +96,37 @@ def cell_label(nb_path, index, cell):
     return f"{nb_path.name}, code cell {index} (`{first[:60]}`)"
 
 
-def report_failure(nb_path, index, cell, diagnostic):
+LAST_FAILURE = []  # the text of each failure reported, for --self-test
+
+
+def report_failure(nb_path, index, cell, diagnostic, log=None):
     bar = "=" * 78
-    say(f"\n{bar}\nFAILED: {cell_label(nb_path, index, cell)}\n{bar}")
-    say("--- cell source ---")
-    say(cell.source)
-    say("--- diagnostic ---")
-    say(condense(ANSI.sub("", diagnostic)))
-    say(f"(the kernel's own log: {rel(ROOT / 'target' / 'evcxr' / nb_path.stem / 'kernel.log')})")
-    say(bar)
+    log = log or ROOT / "target" / "evcxr" / nb_path.stem / "kernel.log"
+    text = "\n".join([
+        f"\n{bar}\nFAILED: {cell_label(nb_path, index, cell)}\n{bar}",
+        "--- cell source ---",
+        cell.source,
+        "--- diagnostic ---",
+        condense(ANSI.sub("", diagnostic)),
+        f"(the kernel's own log: {rel(log)})",
+        bar,
+    ])
+    LAST_FAILURE.append(text)
+    say(text)
+
+
+# evcxr runs the cells' code in a child process; when that process dies (abort,
+# SIGKILL from the OOM killer, stack overflow) the cell's error says so.
+CHILD_DIED = re.compile(r"(Child process terminated|Subprocess terminated|child process (died|exited))", re.I)
+
+
+def kernel_died_message(detail):
+    return (
+        "the kernel died while running this cell (" + detail.strip() + "): the process running the "
+        "notebook's code ended (an abort, a stack overflow, or a kill, e.g. by the out-of-memory "
+        "killer), so every variable of the notebook was lost. Run the cell in JupyterLab to see it, "
+        "and check its memory use."
+    )
 
 
 def error_text(cell):
@@ -124,10 +155,26 @@ def seconds(cell):
     return (parse(t1) - parse(t0)).total_seconds()
 
 
-def execute(nb_path, out_dir):
+def write_atomic(path, data):
+    """Write bytes or text to path through a temporary name in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def execute(nb_path, out_dir, build_root=None):
     nb = nbformat.read(nb_path, as_version=4)
     stem = nb_path.stem
-    tmp = ROOT / "target" / "evcxr" / stem  # one build folder per notebook: concurrent kernels never share one
+    # one build folder per notebook: concurrent kernels never share one
+    tmp = (build_root or ROOT / "target" / "evcxr") / stem
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ["EVCXR_TMPDIR"] = str(tmp)
     os.environ["EVCXR_CONFIG_DIR"] = str(ROOT / "scripts" / "evcxr-headless")
@@ -143,40 +190,59 @@ def execute(nb_path, out_dir):
     say(f"run: {rel(nb_path)} (build folder {rel(tmp)})")
     t0 = time.time()
     failed = None
+    died = None
     log = tmp / "kernel.log"  # the kernel's own stderr: cargo's build progress, evcxr's messages
     try:
         with open(log, "w") as log_file:
             client.execute(stdout=log_file, stderr=log_file)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+    except DeadKernelError as e:
+        died = f"nbclient: {str(e).splitlines()[0] if str(e) else 'DeadKernelError'}"
+    except (CellExecutionError, CellTimeoutError) as e:
         failed = str(e)
-    out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / nb_path.name
-    nbformat.write(nb, executed)
+    failed_copy = out_dir / f"{stem}.FAILED.ipynb"  # never under the name of a complete notebook
     cells = code_cells(nb)
+    code_index = {id(c): i for i, c in cells}
+
+    def fail(i, c, diagnostic):
+        write_atomic(failed_copy, nbformat.writes(nb))
+        executed.unlink(missing_ok=True)
+        report_failure(nb_path, i, c, diagnostic + f"\n(the notebook as far as it ran: {rel(failed_copy)})", log)
+        return None
+
+    if died is not None:
+        cur = client.current_cell
+        c = cur[1] if cur else nbformat.v4.new_code_cell("")
+        return fail(code_index.get(id(c), -1), c, kernel_died_message(died))
     if failed is not None:
         # the failing cell is the last one that has outputs or an error
         for i, c in cells:
             if any(o.output_type == "error" for o in c.get("outputs", [])):
-                report_failure(nb_path, i, c, error_text(c) or failed)
-                return None
-        report_failure(nb_path, -1, nbformat.v4.new_code_cell(""), failed)
-        return None
+                text = error_text(c) or failed
+                if CHILD_DIED.search(ANSI.sub("", text)):
+                    m = CHILD_DIED.search(ANSI.sub("", text))
+                    line = ANSI.sub("", text)[m.start():].splitlines()[0]
+                    return fail(i, c, kernel_died_message(line))
+                return fail(i, c, text)
+        return fail(-1, nbformat.v4.new_code_cell(""), failed)
     for i, c in cells:
         if "allow-stderr" in c.metadata.get("tags", []):
             continue
         err = "".join(o.text for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr")
+        if CHILD_DIED.search(ANSI.sub("", err)):
+            return fail(i, c, kernel_died_message(ANSI.sub("", err).strip().splitlines()[-1]))
         if err.strip():
-            report_failure(nb_path, i, c, "the cell wrote to stderr (an Err from `?`, a panic, or a warning):\n" + err)
-            return None
+            return fail(i, c, "the cell wrote to stderr (an Err from `?`, a panic, or a warning):\n" + err)
         for o in c.get("outputs", []):
             plain = o.get("data", {}).get("text/plain", "") if o.output_type == "execute_result" else ""
             if re.match(r"(Figure\(\d+x\d+ PNG|Table \{)", plain) and "image/png" not in o.get("data", {}):
-                report_failure(
-                    nb_path, i, c,
+                return fail(
+                    i, c,
                     "evcxr showed the Debug text of a Figure/Table instead of displaying it (it does so when a cell "
                     "defines a new variable and ends in `expr?`): end the cell with a variable, `let fig = ...?; fig`",
                 )
-                return None
+    write_atomic(executed, nbformat.writes(nb))
+    failed_copy.unlink(missing_ok=True)
     times = [(seconds(c) or 0.0, i, c) for i, c in cells]
     slow = max(times, key=lambda t: t[0]) if times else (0, 0, None)
     say(
@@ -186,65 +252,103 @@ def execute(nb_path, out_dir):
     return nb, executed
 
 
-def count_png_outputs(nb):
-    return sum(
-        1
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.output_type in ("display_data", "execute_result") and "image/png" in o.get("data", {})
-    )
+SELF_TEST_CASES = [
+    # (name, cells, code cell that must be named, words the report must contain)
+    ("abort", ["let x = 1;", "std::process::abort();", "println!(\"never {}\", x);"], 1),
+    (
+        "killed",
+        [
+            "let x = 1;",
+            # SIGKILL to the kernel process itself (evcxr's parent of this code), as the OOM killer would
+            "std::process::Command::new(\"kill\").args([\"-9\", &std::os::unix::process::parent_id().to_string()])"
+            ".status().unwrap(); std::thread::sleep(std::time::Duration::from_secs(30));",
+            "println!(\"never {}\", x);",
+        ],
+        1,
+    ),
+]
 
 
-def to_pdf(nb, executed, out_dir):
-    from nbconvert import PDFExporter
-    from pypdf import PdfReader
+def self_test():
+    """Throwaway notebooks whose kernel dies mid-run: each must fail, naming the
+    notebook and the cell, with "the kernel died" (not a time-out or a traceback),
+    and leave no complete-looking executed notebook."""
+    import tempfile
 
-    exporter = PDFExporter(extra_template_paths=[str(ROOT / "scripts" / "latex")], template_file="backprop.tex.j2")
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent), "name": executed.stem}})
-    pdf = out_dir / (executed.stem + ".pdf")
-    pdf.write_bytes(body)
-    reader = PdfReader(pdf)
-    n_img = sum(len(p.images) for p in reader.pages)
-    want = count_png_outputs(nb)
-    if n_img < want:
-        raise SystemExit(f"pdf: {pdf.name} holds {n_img} images but the notebook has {want} image outputs")
-    say(f"pdf: {rel(pdf)}: {len(reader.pages)} pages, {n_img} images (notebook has {want})")
-    return pdf
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="runner-self-test-") as d:
+        d = Path(d)
+        for name, sources, want_cell in SELF_TEST_CASES:
+            nb = nbformat.v4.new_notebook()
+            nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
+            nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+            path = d / f"self_test_{name}.ipynb"
+            nbformat.write(nb, path)
+            LAST_FAILURE.clear()
+            t0 = time.time()
+            res = execute(path, d / "out", build_root=ROOT / "target" / "evcxr-self-test")
+            text = "\n".join(LAST_FAILURE)
+            label = f"{path.name}, code cell {want_cell} ("
+            checks = [
+                (res is None, "the run did not fail"),
+                ("the kernel died" in text, 'the report does not say "the kernel died"'),
+                (label in text, f"the report does not name {label[:-2]}"),
+                ("Traceback" not in text and "timed out" not in text.lower(), "the report is a traceback or a time-out"),
+                (not (d / "out" / path.name).exists(), "a complete-looking executed notebook was written"),
+            ]
+            bad = [msg for ok, msg in checks if not ok]
+            say(f"self-test {name}: {'ok' if not bad else 'FAILED: ' + '; '.join(bad)} ({time.time() - t0:.0f} s)")
+            problems += [f"{name}: {m}" for m in bad]
+    if problems:
+        say("self-test: FAILED\n  " + "\n  ".join(problems))
+        return 1
+    say(f"self-test: {len(SELF_TEST_CASES)} dead-kernel cases reported as such")
+    return 0
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pdf", action="store_true", help="also export PDFs and merge them into report.pdf")
+    ap.add_argument("--pdf", action="store_true", help="also assemble the executed notebooks into DIR/report.pdf")
+    ap.add_argument("--html", action="store_true", help="also write DIR/report.html (offline maths, embedded images)")
     ap.add_argument("--out", default=str(ROOT / "report"), help="output folder (default: report/)")
+    ap.add_argument("--from", dest="from_dir", help="do not execute: build the report from the executed notebooks in this folder")
+    ap.add_argument("--self-test", action="store_true", help="run the runner's own dead-kernel tests and exit")
     ap.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/ps*.ipynb)")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("ps*.ipynb"))
     if not paths:
         raise SystemExit("run: no notebooks/ps*.ipynb found")
     out_dir = Path(args.out).resolve()
     t0 = time.time()
-    pdfs = []
+    if not args.from_dir:
+        # a report from an earlier run would look like this run's if this one fails or is interrupted
+        for name in (["report.pdf"] if args.pdf else []) + (["report.html"] if args.html else []):
+            (out_dir / name).unlink(missing_ok=True)
+    executed = []
     for p in paths:
+        if args.from_dir:
+            e = Path(args.from_dir).resolve() / p.name
+            if not e.exists():
+                raise SystemExit(f"run: {e} does not exist (run the notebooks first)")
+            executed.append((nbformat.read(e, as_version=4), e))
+            continue
         if not p.exists():
             raise SystemExit(f"run: {p} does not exist")
         res = execute(p, out_dir)
         if res is None:
             say(f"run: FAILED after {time.time() - t0:.0f} s")
             return 1
-        if args.pdf:
-            pdfs.append(to_pdf(res[0], res[1], out_dir))
-    if args.pdf:
-        from pypdf import PdfWriter
+        executed.append(res)
+    if args.pdf or args.html:
+        import report
 
-        writer = PdfWriter()
-        for p in pdfs:
-            writer.append(str(p))
-        merged = out_dir / "report.pdf"
-        with open(merged, "wb") as f:
-            writer.write(f)
-        say(f"pdf: {rel(merged)} merges {len(pdfs)} notebooks")
-    say(f"run: {len(paths)} notebooks passed in {time.time() - t0:.0f} s")
+        if args.pdf:
+            report.build_pdf(executed, out_dir)
+        if args.html:
+            report.build_html(executed, out_dir)
+    say(f"run: {len(paths)} notebooks {'passed' if not args.from_dir else 'read'} in {time.time() - t0:.0f} s")
     return 0
 
 

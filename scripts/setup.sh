@@ -10,6 +10,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 # The Debian packages the PDF report needs (LaTeX route of nbconvert), plus the data set.
 APT_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-dejavu-core python3-venv)
+# The report's checks (scripts/check_report.py): pdftotext/pdftoppm, and a headless browser for report.html.
+APT_PACKAGES+=(poppler-utils chromium)
 FMNIST_FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
