@@ -27,7 +27,7 @@ pub mod train;
 pub use crate::core::{activation, error, gradcheck, loss, mlp, network, optim, rng, Real};
 pub use crate::problems::{jacobian, logistic, quadratic};
 pub use crate::train::guard;
-pub use crate::show::{display, plot};
+pub use crate::show::{display, helpers, plot, summary};
 pub use display::{Figure, Table};
 pub use error::{Error, Result};
 
@@ -68,9 +68,10 @@ macro_rules! assert_all_close {
 pub mod prelude {
     pub use crate::activation::{self, Activation};
     pub use crate::data::{self, Dataset};
-    pub use crate::display::{fmt_num, Figure, Table};
+    pub use crate::display::{fmt_digits, fmt_list, fmt_num, Figure, Table};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::{self, GradCheck, Stencil};
+    pub use crate::helpers::{self, as_row, view1, view2};
     pub use crate::jacobian::{self, Jacobians};
     pub use crate::logistic;
     pub use crate::loss;
@@ -80,6 +81,7 @@ pub mod prelude {
     pub use crate::plot::{self, Chart, Legend};
     pub use crate::quadratic::{self, SymEigen};
     pub use crate::rng;
+    pub use crate::summary;
     pub use crate::train::{self, TrainConfig};
     pub use crate::{assert_all_close, assert_close};
     pub use ndarray::{self, array, s, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2};

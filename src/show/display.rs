@@ -122,6 +122,32 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Rounds to `sig` significant digits and drops trailing zeros: the number a reader
+/// would write, without the binary rounding noise (`fmt_digits(0.1 + 0.2, 12)` is "0.3",
+/// `fmt_digits(2.7522019999999996, 12)` is "2.752202"). Asserts keep the full value.
+pub fn fmt_digits(x: f64, sig: usize) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return if x == 0.0 { "0".into() } else { format!("{x}") };
+    }
+    let sig = sig.clamp(1, 17);
+    let e = x.abs().log10().floor() as i32;
+    if !(-5..15).contains(&e) {
+        let s = format!("{x:.*e}", sig - 1);
+        let (m, ex) = s.split_once('e').unwrap_or((&s, "0"));
+        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+        return format!("{m}e{ex}");
+    }
+    let digits = (sig as i32 - 1 - e).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// "[a, b, c]" with each entry through [`fmt_digits`] at `sig` significant digits.
+pub fn fmt_list(xs: impl IntoIterator<Item = f64>, sig: usize) -> String {
+    format!("[{}]", xs.into_iter().map(|v| fmt_digits(v, sig)).collect::<Vec<_>>().join(", "))
+}
+
 /// A table with a header row; shown as HTML, Markdown and plain text.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Table {
@@ -268,6 +294,13 @@ mod tests {
         assert_eq!(fmt_num(123.456789), "123.457");
         assert_eq!(fmt_num(1.5e-7), "1.5000e-7");
         assert_eq!(fmt_num(f64::NAN), "NaN");
+        assert_eq!(fmt_digits(0.0019999999999999996, 12), "0.002");
+        assert_eq!(fmt_digits(2.7522019999999996, 12), "2.752202");
+        assert_eq!(fmt_digits(2.855647324401999, 12), "2.8556473244");
+        assert_eq!(fmt_digits(2.855647324401999, 7), "2.855647");
+        assert_eq!(fmt_digits(-0.017000000000000001, 12), "-0.017");
+        assert_eq!(fmt_digits(1.5e-7, 3), "1.5e-7");
+        assert_eq!(fmt_list([0.966, 0.0019999999999999996], 12), "[0.966, 0.002]");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use crate::show::display::{Area, DrawResult, Figure, FONT};
 use crate::core::error::{Error, Result};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 /// Ten distinct colours (matplotlib's "tab10").
@@ -48,8 +49,35 @@ pub struct Series {
     pub y: Vec<f64>,
     /// Line, points or both.
     pub style: Style,
-    /// Index into [`COLORS`]; by default the series' position.
+    /// Index into [`COLORS`]; by default the series' position. It also picks the
+    /// dash pattern and marker shape, so series stay apart in greyscale.
     pub color: Option<usize>,
+}
+
+/// A reference line across the whole panel (a target, a chosen epoch), drawn in
+/// dark grey, dashed, with its own legend entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// Legend entry ("" for none).
+    pub name: String,
+    /// `true`: the vertical line x = `at`; `false`: the horizontal line y = `at`.
+    pub vertical: bool,
+    /// Where the line is (in data coordinates).
+    pub at: f64,
+}
+
+/// Font sizes in pixels, chosen so that a figure up to 1120 pixels wide printed
+/// across a page (about 15 cm) shows every text at 8 pt or more.
+pub mod font {
+    /// Panel titles.
+    pub const TITLE: u32 = 24;
+    /// Tick labels, axis titles and legend entries.
+    pub const LABEL: u32 = 22;
+}
+
+/// Dash pattern (dash length, gap) of series `k`; `None` = solid.
+fn dash(k: usize) -> Option<(u32, u32)> {
+    [None, Some((14, 7)), Some((3, 5)), Some((8, 4)), Some((20, 5)), Some((2, 9))][k % 6]
 }
 
 /// Where the legend goes inside the plotting area.
@@ -87,6 +115,8 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// Legend position.
     pub legend: Legend,
+    /// Reference lines drawn over the data.
+    pub marks: Vec<Mark>,
 }
 
 impl Chart {
@@ -133,6 +163,18 @@ impl Chart {
     /// Fixes the y range.
     pub fn y_range(mut self, lo: f64, hi: f64) -> Chart {
         self.y_range = Some((lo, hi));
+        self
+    }
+
+    /// Adds the vertical reference line x = `at` (named in the legend unless `name` is "").
+    pub fn vline(mut self, name: &str, at: f64) -> Chart {
+        self.marks.push(Mark { name: name.into(), vertical: true, at });
+        self
+    }
+
+    /// Adds the horizontal reference line y = `at` (kept inside an automatic y range).
+    pub fn hline(mut self, name: &str, at: f64) -> Chart {
+        self.marks.push(Mark { name: name.into(), vertical: false, at });
         self
     }
 
@@ -209,6 +251,12 @@ impl Chart {
         if !x0.is_finite() {
             (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
         }
+        for m in self.marks.iter().filter(|m| !m.vertical && m.at.is_finite()) {
+            let y = if self.log_y { m.at.log10() } else { m.at };
+            if y.is_finite() {
+                (y0, y1) = (y0.min(y), y1.max(y));
+            }
+        }
         if let Some((lo, hi)) = self.y_range {
             (y0, y1) = if self.log_y { (lo.log10(), hi.log10()) } else { (lo, hi) };
         } else {
@@ -231,37 +279,69 @@ impl Chart {
             }
         };
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FONT, 21))
+            .caption(&self.title, (FONT, font::TITLE))
             .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
+            .label_style((FONT, font::LABEL))
+            .axis_desc_style((FONT, font::LABEL))
+            .x_labels(6)
+            .y_labels(6)
             .x_label_formatter(&|v| fmt_axis(*v, log_x, short_x))
             .y_label_formatter(&|v| fmt_axis(*v, log_y, short_y))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         let mut any_named = false;
         for (i, (s, pts)) in self.series.iter().zip(data).enumerate() {
-            let color = COLORS[s.color.unwrap_or(i) % COLORS.len()];
-            let style = ShapeStyle::from(color).stroke_width(2);
-            let anno = match s.style {
-                Style::Line => chart.draw_series(LineSeries::new(pts, style))?,
-                Style::Points => chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?,
-                Style::LinePoints => {
-                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-                    chart.draw_series(LineSeries::new(pts, style))?
+            let k = s.color.unwrap_or(i);
+            let color = COLORS[k % COLORS.len()];
+            let style = ShapeStyle::from(color).stroke_width(if dash(k) == Some((3, 5)) { 3 } else { 2 });
+            let with_line = s.style != Style::Points;
+            let with_marker = s.style != Style::Line;
+            if with_marker {
+                let shape = marker_shape(k, 5);
+                chart.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(shape.clone(), color.filled())))?;
+            }
+            let anno = if !with_line {
+                chart.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            } else {
+                match dash(k) {
+                    None => chart.draw_series(LineSeries::new(pts, style))?,
+                    Some((on, off)) => chart.draw_series(DashedLineSeries::new(pts, on, off, style))?,
                 }
             };
             if !s.name.is_empty() {
                 any_named = true;
+                // the key repeats the series' dash pattern and marker (a line 28 px long, marker in its middle)
+                let (on, off) = if with_line { dash(k).unwrap_or((28, 1)) } else { (1, 40) };
+                let key_style = if with_line { style } else { ShapeStyle::from(WHITE.mix(0.0)) };
+                let dot = if with_marker { marker_shape(k, 5).into_iter().map(|(a, b)| (a + 14, b)).collect() } else { vec![(14, 0); 3] };
                 anno.label(s.name.clone()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], ShapeStyle::from(color).stroke_width(3))
+                    EmptyElement::at((x, y))
+                        + DashedPathElement::new(vec![(0, 0), (28, 0)], on, off, key_style)
+                        + Polygon::new(dot.clone(), if with_marker { color.filled() } else { key_style })
+                });
+            }
+        }
+        // reference lines across the plotting area, dark grey and dashed
+        let grey = RGBColor(60, 60, 60);
+        for m in &self.marks {
+            let a = if m.vertical { if self.log_x { m.at.log10() } else { m.at } } else if self.log_y { m.at.log10() } else { m.at };
+            if !a.is_finite() {
+                continue;
+            }
+            let pts = if m.vertical { vec![(a, y0), (a, y1)] } else { vec![(x0, a), (x1, a)] };
+            let (on, off) = if m.vertical { (10, 6) } else { (4, 4) };
+            let anno = chart.draw_series(DashedLineSeries::new(pts, on, off, ShapeStyle::from(grey).stroke_width(2)))?;
+            if !m.name.is_empty() {
+                any_named = true;
+                anno.label(m.name.clone()).legend(move |(x, y)| {
+                    EmptyElement::at((x, y)) + DashedPathElement::new(vec![(0, 0), (28, 0)], on, off, ShapeStyle::from(grey).stroke_width(2))
                 });
             }
         }
@@ -275,13 +355,29 @@ impl Chart {
         if let (true, Some(position)) = (any_named, position) {
             chart
                 .configure_series_labels()
-                .label_font((FONT, 15))
+                .label_font((FONT, font::LABEL))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .position(position)
                 .draw()?;
         }
         Ok(())
+    }
+}
+
+/// Outline of marker `k` (circle, triangle, square, diamond) as pixel offsets from its centre.
+fn marker_shape(k: usize, size: i32) -> Vec<(i32, i32)> {
+    let s = size;
+    match k % 4 {
+        0 => (0..12)
+            .map(|i| {
+                let t = i as f64 * std::f64::consts::PI / 6.0;
+                ((s as f64 * t.cos()).round() as i32, (s as f64 * t.sin()).round() as i32)
+            })
+            .collect(),
+        1 => vec![(0, -s - 1), (s + 1, s), (-s - 1, s)],
+        2 => vec![(-s, -s), (s, -s), (s, s), (-s, s)],
+        _ => vec![(0, -s - 2), (s + 2, 0), (0, s + 2), (-s - 2, 0)],
     }
 }
 
@@ -325,15 +421,46 @@ mod tests {
 }
 
 /// Two panels from a training history: error rate and average loss against the epoch,
-/// train / valid / test in three colours (the test curves are left out when they are NaN).
+/// train / valid / test in three colours, dash patterns and markers (the test curves are
+/// left out when they are NaN). Same as [`learning_curves_marked`] without marks.
 pub fn learning_curves(history: &[crate::train::EpochMetrics], title: &str) -> Result<Figure> {
+    learning_curves_marked(history, title, None, None)
+}
+
+/// [`learning_curves`] with a dashed vertical line at `best_epoch` (the epoch kept) and a
+/// dotted horizontal line at the error-rate target `target_error` (a fraction, e.g. 0.2).
+/// The curves start at epoch 1: epoch 0 (the untrained network, near chance level) would
+/// set the y range alone and squeeze the curves together, so its values go in the x-axis title.
+pub fn learning_curves_marked(
+    history: &[crate::train::EpochMetrics],
+    title: &str,
+    best_epoch: Option<usize>,
+    target_error: Option<f64>,
+) -> Result<Figure> {
     if history.is_empty() {
         return Err(Error::Empty("the training history is empty".into()));
     }
-    let ep: Vec<f64> = history.iter().map(|m| m.epoch as f64).collect();
-    let col = |f: fn(&crate::train::EpochMetrics) -> f64| history.iter().map(f).collect::<Vec<f64>>();
-    let mut err = Chart::new(&format!("{title}: error rate")).labels("epoch", "error rate (%)");
-    let mut loss = Chart::new(&format!("{title}: average loss")).labels("epoch", "cross-entropy");
+    if let Some(b) = best_epoch.filter(|&b| !history.iter().any(|m| m.epoch == b)) {
+        return Err(Error::Hyperparameter {
+            name: "best_epoch".into(),
+            value: b.to_string(),
+            reason: format!("the history has epochs {} to {}", history[0].epoch, history[history.len() - 1].epoch),
+        });
+    }
+    let first = &history[0];
+    let shown: &[crate::train::EpochMetrics] = if history.len() > 1 && first.epoch == 0 { &history[1..] } else { history };
+    let ep: Vec<f64> = shown.iter().map(|m| m.epoch as f64).collect();
+    let col = |f: fn(&crate::train::EpochMetrics) -> f64| shown.iter().map(f).collect::<Vec<f64>>();
+    let (x_err, x_loss) = if shown.len() < history.len() {
+        (
+            format!("epoch (epoch 0: train error {:.1} %)", 100.0 * first.train_error),
+            format!("epoch (epoch 0: train loss {})", crate::display::fmt_num((first.train_loss * 1e3).round() / 1e3)),
+        )
+    } else {
+        ("epoch".to_string(), "epoch".to_string())
+    };
+    let mut err = Chart::new(&format!("{title}: error rate")).labels(&x_err, "error rate (%)");
+    let mut loss = Chart::new(&format!("{title}: average loss")).labels(&x_loss, "cross-entropy");
     type Metric = fn(&crate::train::EpochMetrics) -> f64;
     let sets: [(&str, Metric, Metric); 3] = [
         ("train", |m| 100.0 * m.train_error, |m| m.train_loss),
@@ -347,6 +474,13 @@ pub fn learning_curves(history: &[crate::train::EpochMetrics], title: &str) -> R
         }
         err = err.series_with(name, &ep, &ev, Style::LinePoints);
         loss = loss.series_with(name, &ep, &col(l), Style::LinePoints);
+    }
+    if let Some(b) = best_epoch {
+        err = err.vline(&format!("kept: epoch {b}"), b as f64);
+        loss = loss.vline("", b as f64);
+    }
+    if let Some(t) = target_error {
+        err = err.hline(&format!("target {} %", crate::display::fmt_num(100.0 * t)), 100.0 * t);
     }
     grid(&[err, loss], 2, 560, 400)
 }
@@ -424,12 +558,13 @@ impl RegionPanel {
     fn draw_on(&self, area: &Area) -> DrawResult {
         let (x0, x1, y0, y1) = self.bounds;
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FONT, 19))
+            .caption(&self.title, (FONT, font::TITLE - 4))
             .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(44)
+            .x_label_area_size(34)
+            .y_label_area_size(50)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart.configure_mesh().disable_mesh().label_style((FONT, 13)).draw()?;
+        // sized for two 400-pixel panels per row: 18 px is about 10 pt at print width
+        chart.configure_mesh().disable_mesh().label_style((FONT, 18)).x_labels(5).y_labels(5).draw()?;
         let (dx, dy) = ((x1 - x0) / self.res as f64, (y1 - y0) / self.res as f64);
         chart.draw_series(self.cells.iter().enumerate().map(|(k, &c)| {
             let (i, j) = (k / self.res, k % self.res);
@@ -483,8 +618,10 @@ pub fn image_grid(
     if let Some(&bad) = labels.iter().chain(predicted.unwrap_or(&[]).iter()).find(|&&c| c >= names.len()) {
         return Err(Error::Shape(format!("class {bad} has no name ({} names given)", names.len())));
     }
-    let (scale, caption) = (4u32, 34u32);
-    let cell_w = side as u32 * scale + 16;
+    // captions of 17 px: 8 pt or more at print width for up to 6 columns (816 px);
+    // a wrong prediction gets two lines, the predicted class in red and "(true class)" below
+    let (scale, caption) = (4u32, 46u32);
+    let cell_w = side as u32 * scale + 24;
     let cell_h = side as u32 * scale + caption;
     let cols = cols.min(n);
     let rows = n.div_ceil(cols);
@@ -498,11 +635,14 @@ pub fn image_grid(
                 area.draw(&Rectangle::new([(8 + c * s, 4 + r * s), (8 + (c + 1) * s, 4 + (r + 1) * s)], RGBColor(g, g, g).filled()))?;
             }
             let truth = names[labels[k]];
-            let (text, color) = match predicted {
-                Some(p) if p[k] != labels[k] => (format!("{} ({truth})", names[p[k]]), RED),
-                _ => (truth.to_string(), BLACK),
-            };
-            area.draw(&Text::new(text, (4, 6 + side as i32 * scale as i32), (FONT, 14).into_font().color(&color)))?;
+            let y0 = 6 + side as i32 * scale as i32;
+            match predicted {
+                Some(p) if p[k] != labels[k] => {
+                    area.draw(&Text::new(names[p[k]].to_string(), (4, y0), (FONT, 17).into_font().color(&RED)))?;
+                    area.draw(&Text::new(format!("({truth})"), (4, y0 + 19), (FONT, 17).into_font().color(&RED)))?;
+                }
+                _ => area.draw(&Text::new(truth.to_string(), (4, y0), (FONT, 17).into_font().color(&BLACK)))?,
+            }
         }
         Ok(())
     })
