@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(fmt_digits(2.7522019999999996, 12), "2.752202");
         assert_eq!(fmt_digits(2.855647324401999, 12), "2.8556473244");
         assert_eq!(fmt_digits(2.855647324401999, 7), "2.855647");
-        assert_eq!(fmt_digits(-0.017000000000000001, 12), "-0.017");
+        assert_eq!(fmt_digits(-0.5 + 0.483, 12), "-0.017");
         assert_eq!(fmt_digits(1.5e-7, 3), "1.5e-7");
         assert_eq!(fmt_list([0.966, 0.0019999999999999996], 12), "[0.966, 0.002]");
     }
