@@ -8,7 +8,11 @@ Each notebook runs in a fresh kernel into target/rerun/a/ and target/rerun/b/
 (with --against DIR, the executed notebooks already in DIR, e.g. report/, are
 the first run and only one more run is made). The text outputs (streams and
 text/plain results, cell by cell) must be identical, except lines that report
-times (seconds, ms, µs, "elapsed", "took"), which are dropped before comparing.
+times (seconds, ms, µs, "elapsed", "took"), which are dropped before comparing,
+and two kinds of measured times that are not on a line of their own: in a cell
+tagged `timings` (cell metadata) every number is masked, so only the words and
+the table's shape are compared; and in CSV text whose header names a `seconds`
+column, that column is masked.
 Images are not compared (a PNG encoder may differ in bytes for the same picture);
 their count per cell is. Exits non-zero and prints a diff on any difference.
 Long: twice the time of `make notebooks`.
@@ -30,10 +34,30 @@ ROOT = run_notebooks.ROOT
 TIME_LINE = re.compile(r"\d(\.\d+)?\s*(s|ms|µs|us|ns|min|sec|seconds?)\b|elapsed|took\b|per second|/s\b", re.I)
 
 
+NUMBER = re.compile(r"[-+−]?\d+(\.\d+)?(e[-+]?\d+)?", re.I)
+
+
+def mask_csv_seconds(lines):
+    """Lines of CSV text with a `seconds` header: that column replaced by `#`."""
+    out, col, width = [], None, 0
+    for line in lines:
+        fields = line.strip().split(",")
+        if "seconds" in fields:
+            col, width = fields.index("seconds"), len(fields)
+        elif col is not None and len(fields) == width:
+            fields[col] = "#"
+            line = line[: len(line) - len(line.lstrip())] + ",".join(fields)
+        else:
+            col = None
+        out.append(line)
+    return out
+
+
 def text_outputs(nb):
-    """[(code cell number, normalised text)] for every code cell."""
+    """[(code cell number, normalised text lines, number of time lines dropped)] for every code cell."""
     out = []
     for i, c in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        timings = "timings" in c.get("metadata", {}).get("tags", [])
         parts = []
         for o in c.get("outputs", []):
             if o.output_type == "stream":
@@ -48,8 +72,10 @@ def text_outputs(nb):
                     parts.append("[image/png]")
             elif o.output_type == "error":
                 parts.append(f"[error] {o.get('ename')}: {o.get('evalue')}")
-        lines = "\n".join(parts).splitlines()
+        lines = mask_csv_seconds("\n".join(parts).splitlines())
         kept = [l for l in lines if not TIME_LINE.search(re.sub(r"<[^>]+>", " ", l))]
+        if timings:
+            kept = [NUMBER.sub("#", l) for l in kept]
         out.append((i, kept, len(lines) - len(kept)))
     return out
 

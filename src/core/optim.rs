@@ -1,4 +1,10 @@
-//! Plain gradient descent θ ← θ − η ∇L(θ), with the loss recorded at every step.
+//! Plain gradient descent θ ← θ − η ∇L(θ), with the loss and the iterate recorded at every step.
+//!
+//! The one descent loop of the crate: ps3's quadratic (`problems::quadratic::gd_quadratic`), ps4's
+//! five-parameter net and ps5's logistic regression all run through [`gradient_descent`]. The
+//! MLP's trainer applies the same update to its four arrays W1, b1, W2, b2 with
+//! `Mlp::sgd_step` (one step per minibatch, inside `train::train_epoch`), because its gradient is
+//! those four arrays, not one flat vector.
 
 use crate::core::error::{ensure_param, Error, Result};
 use ndarray::{Array1, ArrayView1};
@@ -10,6 +16,8 @@ pub struct GdRun {
     pub params: Array1<f64>,
     /// L(θ₀), L(θ₁), …: the loss before each step and after the last one.
     pub losses: Vec<f64>,
+    /// θ₀, θ₁, …: the iterate at which each loss was evaluated (same length as `losses`).
+    pub path: Vec<Array1<f64>>,
     /// The first step whose loss was not finite, if the run diverged (the run stops there).
     pub diverged_at: Option<usize>,
 }
@@ -40,11 +48,13 @@ pub fn gradient_descent(
     ensure_param(eta > 0.0 && eta.is_finite(), "eta", eta, "the learning rate must be positive and finite")?;
     let mut theta = theta0.to_owned();
     let mut losses = Vec::with_capacity(steps + 1);
+    let mut path = Vec::with_capacity(steps + 1);
     for step in 0..=steps {
         let (loss, grad) = loss_grad(&theta)?;
         losses.push(loss);
+        path.push(theta.clone());
         if !loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            return Ok(GdRun { params: theta, losses, diverged_at: Some(step) });
+            return Ok(GdRun { params: theta, losses, path, diverged_at: Some(step) });
         }
         if step == steps {
             break;
@@ -54,7 +64,7 @@ pub fn gradient_descent(
         }
         theta.scaled_add(-eta, &grad);
     }
-    Ok(GdRun { params: theta, losses, diverged_at: None })
+    Ok(GdRun { params: theta, losses, path, diverged_at: None })
 }
 
 #[cfg(test)]
@@ -68,6 +78,9 @@ mod tests {
         let a = 5.0;
         let run = gradient_descent(array![1.0].view(), 0.05, 10, |x| Ok((a * x[0] * x[0], array![2.0 * a * x[0]]))).unwrap();
         assert_eq!(run.losses.len(), 11);
+        assert_eq!(run.path.len(), 11);
+        assert_eq!(run.path[1][0], 0.5); // 1 − 2·5·0.05 = 0.5
+        assert_eq!(run.path[10], run.params);
         assert!((run.params[0] - 0.5_f64.powi(10)).abs() < 1e-15);
         assert!(run.diverged_at.is_none());
         let run = gradient_descent(array![1.0].view(), 1.0, 2000, |x| Ok((a * x[0] * x[0], array![2.0 * a * x[0]]))).unwrap();

@@ -101,19 +101,17 @@ pub fn random_psd(eigenvalues: &Array1<f64>, seed: u64) -> Result<Array2<f64>> {
     Ok((&h + &h.t()) / 2.0) // exactly symmetric
 }
 
-/// Gradient descent on f(x) = ½ xᵀ H x: x_{n+1} = x_n − η H x_n = (I − ηH) x_n.
-/// Returns x₀, x₁, …, x_steps.
+/// Gradient descent on f(x) = ½ xᵀ H x, ∇f = H x: x_{n+1} = x_n − η H x_n = (I − ηH) x_n,
+/// run by the crate's one descent loop [`crate::core::optim::gradient_descent`].
+/// Returns x₀, x₁, …, x_steps (H: n × n symmetric, x0: n).
 pub fn gd_quadratic(h: &Array2<f64>, x0: &Array1<f64>, eta: f64, steps: usize) -> Result<Vec<Array1<f64>>> {
     check_symmetric(h)?;
     ensure_shape(x0.len() == h.nrows(), || format!("H is {0}x{0} but x0 has {1} entries", h.nrows(), x0.len()))?;
-    ensure_param(eta.is_finite() && eta > 0.0, "eta", eta, "the learning rate must be positive and finite")?;
-    let mut xs = Vec::with_capacity(steps + 1);
-    xs.push(x0.clone());
-    for n in 0..steps {
-        let x = &xs[n];
-        xs.push(x - &(h.dot(x) * eta));
-    }
-    Ok(xs)
+    let run = crate::core::optim::gradient_descent(x0.view(), eta, steps, |x| {
+        let hx = h.dot(x);
+        Ok((0.5 * x.dot(&hx), hx))
+    })?;
+    Ok(run.path)
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ fn capture<T>(first: &RefCell<Option<Error>>, nan: T, r: Result<T>) -> T {
 }
 
 /// Centred differences of a scalar function of several parameter arrays, like
-/// [`gradcheck::centred_differences`], for a closure that returns a [`Result`].
+/// [`gradcheck::numerical_gradient`] with the two-point stencil, for a closure that returns a
+/// [`Result`] (the first `Err` is returned after the sweep).
 pub fn centred_differences(params: &[ArrayD<f64>], h: f64, f: impl Fn(&[ArrayD<f64>]) -> Result<f64>) -> Result<Vec<ArrayD<f64>>> {
     let first = RefCell::new(None);
     let g = gradcheck::numerical_gradient(params, h, Stencil::Two, |p| capture(&first, f64::NAN, f(p)))?;
