@@ -237,9 +237,20 @@ impl Chart {
             .collect()
     }
 
-    /// Draws the chart on a drawing area (one panel of a grid, or a whole figure).
+    /// Draws the chart on a drawing area (one panel of a grid, or a whole figure):
+    /// axes, series, reference lines, legend.
     pub fn draw_on(&self, area: &Area) -> DrawResult {
         let data = self.transformed();
+        let (x0, x1, y0, y1) = self.ranges(&data);
+        let mut chart = self.axes(area, (x0, x1, y0, y1))?;
+        let named_series = self.draw_series(&mut chart, data)?;
+        let named_marks = self.draw_marks(&mut chart, (x0, x1, y0, y1))?;
+        self.draw_legend(&mut chart, named_series || named_marks)
+    }
+
+    /// The plotted range (x0, x1, y0, y1) in plot coordinates (log10 on a log axis):
+    /// the data's, widened for horizontal reference lines, padded by 5 % in y unless fixed.
+    fn ranges(&self, data: &[Vec<(f64, f64)>]) -> (f64, f64, f64, f64) {
         let all = data.iter().flatten();
         let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for &(x, y) in all {
@@ -266,6 +277,11 @@ impl Chart {
         if x1 <= x0 {
             (x0, x1) = (x0 - 0.5, x1 + 0.5);
         }
+        (x0, x1, y0, y1)
+    }
+
+    /// The mesh, tick labels and axis titles; returns the chart to draw into.
+    fn axes<'a, 'b>(&self, area: &'a Area<'b>, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> std::result::Result<Panel<'a, 'b>, Box<dyn std::error::Error>> {
         // on a log axis spanning two decades or more, label whole powers of ten only
         let (log_x, log_y) = (self.log_x && x1 - x0 >= 2.0, self.log_y && y1 - y0 >= 2.0);
         let (short_x, short_y) = (self.log_x && !log_x, self.log_y && !log_y);
@@ -296,6 +312,11 @@ impl Chart {
             .y_label_formatter(&|v| fmt_axis(*v, log_y, short_y))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        Ok(chart)
+    }
+
+    /// Each series as a line and/or markers, with its legend key; true when any series is named.
+    fn draw_series<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, data: Vec<Vec<(f64, f64)>>) -> std::result::Result<bool, Box<dyn std::error::Error>> {
         let mut any_named = false;
         for (i, (s, pts)) in self.series.iter().zip(data).enumerate() {
             let k = s.color.unwrap_or(i);
@@ -328,7 +349,12 @@ impl Chart {
                 });
             }
         }
-        // reference lines across the plotting area, dark grey and dashed
+        Ok(any_named)
+    }
+
+    /// The reference lines (vline, hline), dark grey and dashed; true when any is named.
+    fn draw_marks<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> std::result::Result<bool, Box<dyn std::error::Error>> {
+        let mut any_named = false;
         let grey = RGBColor(60, 60, 60);
         for m in &self.marks {
             let a = if m.vertical { if self.log_x { m.at.log10() } else { m.at } } else if self.log_y { m.at.log10() } else { m.at };
@@ -345,6 +371,11 @@ impl Chart {
                 });
             }
         }
+        Ok(any_named)
+    }
+
+    /// The legend box, where asked, when anything is named.
+    fn draw_legend<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, any_named: bool) -> DrawResult {
         let position = match self.legend {
             Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
             Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
@@ -364,6 +395,9 @@ impl Chart {
         Ok(())
     }
 }
+
+/// One panel's chart: f64 axes on a bitmap.
+type Panel<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 
 /// Outline of marker `k` (circle, triangle, square, diamond) as pixel offsets from its centre.
 fn marker_shape(k: usize, size: i32) -> Vec<(i32, i32)> {
