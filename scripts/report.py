@@ -24,8 +24,9 @@ TITLE = "Backpropagation, worked in Rust"
 SUBTITLE = "Solutions to five neural-network problem sets"
 WHAT = (
     "Each chapter is one Jupyter notebook, executed from scratch with the evcxr Rust kernel "
-    "and the project's backprop crate when this report was made. Every number printed in it "
-    "is checked by an assertion in the cell that prints it."
+    "and the project's backprop crate when this report was made. Every computed result printed "
+    "in it is checked by an assertion in the cell that prints it; measured times, and ratios of "
+    "them, are shown but not asserted (they depend on the machine)."
 )
 
 
@@ -105,6 +106,8 @@ def latex_of(nb, stem):
     from nbconvert import LatexExporter
 
     ex = LatexExporter(extra_template_paths=[str(ROOT / "scripts" / "latex")], template_file="backprop.tex.j2")
+    ex.exclude_input_prompt = True   # no "In [4]:" / "[4]:" margins: a handed-in report, not a session
+    ex.exclude_output_prompt = True
     body, res = ex.from_notebook_node(nb, resources={"metadata": {"name": stem}, "output_files_dir": f"{stem}_files"})
     for name, data in res.get("outputs", {}).items():
         (BUILD / name).parent.mkdir(parents=True, exist_ok=True)
@@ -125,9 +128,9 @@ def frame_preamble(pre):
     pre = pre.replace("\\usepackage{titling}", "")  # titling's \maketitle is not used: the cover is drawn here
     pre = re.sub(r"\\geometry\{[^}]*\}", "", pre)
     extra = r"""
-\geometry{a4paper, margin=2.2cm, top=2.4cm, bottom=2.6cm, footskip=1.1cm}
+\geometry{a4paper, margin=2.0cm, top=2.4cm, bottom=2.6cm, footskip=1.1cm}
 \raggedbottom
-\setcounter{secnumdepth}{2}
+\setcounter{secnumdepth}{0}% chapters are numbered; sections keep the problem sets' own question numbers
 \setcounter{tocdepth}{1}
 \usepackage{fancyhdr}
 \pagestyle{fancy}
@@ -263,6 +266,9 @@ def build_html(executed, out_dir):
     html = html[:a] + MATHJAX_CONFIG + "\n<script>" + js + "</script>\n" + html[b + len("<!-- End of mathjax configuration -->"):]
     # the lab template's only other remote reference is require.js, used by widgets; none here
     html = re.sub(r'<script src="https://cdnjs[^"]*require\.js[^"]*"></script>', "", html)
+    # long code and output lines wrap inside their box, as in the PDF, instead of being cut off
+    html = html.replace("</head>", "<style>.jp-InputArea-editor pre, .jp-OutputArea-output pre, .highlight pre "
+                        "{ white-space: pre-wrap; overflow-wrap: anywhere; }</style>\n</head>", 1)
     out = out_dir / "report.html"
     write_atomic(out, html)
     say(f"html: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: {len(html) // 1024} KiB, "

@@ -68,7 +68,7 @@ macro_rules! assert_all_close {
 pub mod prelude {
     pub use crate::activation::{self, Activation};
     pub use crate::data::{self, Dataset};
-    pub use crate::display::{fmt_digits, fmt_list, fmt_num, Figure, Table};
+    pub use crate::display::{fmt_digits, fmt_list, fmt_num, fmt_sci, Figure, Table};
     pub use crate::error::{Error, Result};
     pub use crate::gradcheck::{self, GradCheck, Stencil};
     pub use crate::helpers::{self, as_row, view1, view2};

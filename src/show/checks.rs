@@ -2,7 +2,7 @@
 //! Here rather than in `core::gradcheck`, so that the core never imports the display code.
 
 use crate::core::gradcheck::GradCheck;
-use crate::show::display::{fmt_num, Table};
+use crate::show::display::{fmt_num, fmt_sci, Table};
 
 impl GradCheck {
     /// A table: parameter, index, backprop, finite difference, ratio, rel. error.
@@ -14,7 +14,7 @@ impl GradCheck {
                 Some(x) => format!("{x:.6}"),
                 None => "both ~0".into(),
             };
-            t.push_row(vec![r.name.clone(), format!("[{idx}]"), fmt_num(r.backprop), fmt_num(r.numeric), ratio, format!("{:.1e}", r.rel_error())]);
+            t.push_row(vec![r.name.clone(), format!("[{idx}]"), fmt_num(r.backprop), fmt_num(r.numeric), ratio, fmt_sci(r.rel_error())]);
         }
         t
     }

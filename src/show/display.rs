@@ -143,6 +143,12 @@ pub fn fmt_digits(x: f64, sig: usize) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
+/// A small error or gap in scientific notation with two digits, `1.2e-17`; an exact zero as "0"
+/// (not "0.0e0").
+pub fn fmt_sci(x: f64) -> String {
+    if x == 0.0 { "0".into() } else { format!("{x:.1e}") }
+}
+
 /// "[a, b, c]" with each entry through [`fmt_digits`] at `sig` significant digits.
 pub fn fmt_list(xs: impl IntoIterator<Item = f64>, sig: usize) -> String {
     format!("[{}]", xs.into_iter().map(|v| fmt_digits(v, sig)).collect::<Vec<_>>().join(", "))
@@ -284,6 +290,13 @@ impl std::fmt::Display for Table {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn sci() {
+        assert_eq!(fmt_sci(0.0), "0");
+        assert_eq!(fmt_sci(1.234e-17), "1.2e-17");
+        assert_eq!(fmt_sci(-2.0), "-2.0e0");
+    }
 
     #[test]
     fn numbers_format_readably() {

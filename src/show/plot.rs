@@ -297,6 +297,7 @@ impl Chart {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FONT, font::TITLE))
             .margin(10)
+            .margin_right(26) // room for the last x tick label
             .x_label_area_size(56)
             .y_label_area_size(84)
             .build_cartesian_2d(x0..x1, y0..y1)?;
@@ -516,7 +517,27 @@ pub fn learning_curves_marked(
     if let Some(t) = target_error {
         err = err.hline(&format!("target {} %", crate::display::fmt_num(100.0 * t)), 100.0 * t);
     }
+    // room above the curves (and the target line) for the legend box, so it hides none of them
+    let err = with_legend_room(err);
+    let loss = with_legend_room(loss);
     grid(&[err, loss], 2, 560, 400)
+}
+
+/// A y range that leaves the top of the panel to an upper-right legend: the data's range
+/// (and any horizontal reference line), extended upwards until the legend's entries fit above it.
+fn with_legend_room(chart: Chart) -> Chart {
+    let ys = chart.series.iter().flat_map(|s| s.y.iter().copied())
+        .chain(chart.marks.iter().filter(|m| !m.vertical).map(|m| m.at))
+        .filter(|v| v.is_finite());
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let entries = chart.series.iter().filter(|s| !s.name.is_empty()).count() + chart.marks.iter().filter(|m| !m.name.is_empty()).count();
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) || chart.log_y {
+        return chart;
+    }
+    // an entry is about 11 % of the panel's height: solve legend height <= headroom for the headroom
+    let f = (0.11 * entries as f64).min(0.7);
+    let span = hi - lo;
+    chart.y_range(lo - 0.05 * span, hi + (0.05 + f * 1.05 / (1.0 - f)) * span)
 }
 
 /// One decision-region panel: the class a classifier predicts at each point of a

@@ -2,18 +2,18 @@
 //! one row per scalar, a training run as its first, best and last epochs. The full
 //! data go to a CSV file ([`write_gradcheck_csv`]; the trainer's own `log` for runs).
 
-use crate::display::{fmt_num, Table};
+use crate::display::{fmt_num, fmt_sci, Table};
 use crate::error::{Error, Result};
 use crate::gradcheck::GradCheck;
 use crate::train::EpochMetrics;
 use std::path::Path;
 
 /// One row per parameter of a gradient check: how many entries, the largest |backprop|,
-/// the largest |backprop − finite difference|, the range of the ratios backprop / finite
-/// difference (entries where both are ~0 left out, and counted), the largest per-entry
-/// relative error; then a row "all" over every entry.
+/// the largest |backprop − finite difference|, how far the ratios backprop / finite
+/// difference stray from 1 (max |ratio − 1|; entries where both are ~0 left out, and counted),
+/// the largest per-entry relative error; then a row "all" over every entry.
 pub fn gradcheck_table(check: &GradCheck) -> Table {
-    let mut t = Table::new(&["parameter", "entries", "max |backprop|", "max |difference|", "ratio min … max", "both ~0", "max rel. error"]);
+    let mut t = Table::new(&["parameter", "entries", "max |backprop|", "max |difference|", "max |ratio − 1|", "both ~0", "max rel. error"]);
     let mut names: Vec<&str> = Vec::new();
     for r in &check.rows {
         if !names.contains(&r.name.as_str()) {
@@ -23,20 +23,15 @@ pub fn gradcheck_table(check: &GradCheck) -> Table {
     let mut row = |name: &str, rows: Vec<&crate::gradcheck::CheckRow>| {
         let ratios: Vec<f64> = rows.iter().filter_map(|r| r.ratio()).collect();
         let max = |f: &dyn Fn(&crate::gradcheck::CheckRow) -> f64| rows.iter().map(|r| f(r)).fold(0.0, f64::max);
-        let range = if ratios.is_empty() {
-            "-".to_string()
-        } else {
-            let (lo, hi) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-            format!("{lo:.6} … {hi:.6}")
-        };
+        let stray = if ratios.is_empty() { "-".to_string() } else { fmt_sci(ratios.iter().map(|r| (r - 1.0).abs()).fold(0.0, f64::max)) };
         t.push_row(vec![
             name.to_string(),
             rows.len().to_string(),
             fmt_num(max(&|r| r.backprop.abs())),
-            format!("{:.1e}", max(&|r| (r.backprop - r.numeric).abs())),
-            range,
+            fmt_sci(max(&|r| (r.backprop - r.numeric).abs())),
+            stray,
             (rows.len() - ratios.len()).to_string(),
-            format!("{:.1e}", max(&|r| r.rel_error())),
+            fmt_sci(max(&|r| r.rel_error())),
         ]);
     };
     for n in &names {
@@ -116,8 +111,10 @@ mod tests {
         let t = gradcheck_table(&c);
         assert_eq!(t.rows.len(), 3);
         assert_eq!(t.rows[0][..2], ["W".to_string(), "3".to_string()]);
-        assert_eq!(t.rows[0][4], "1.000000 … 1.000000");
+        assert_eq!(t.rows[0][4], "0"); // the ratios 1 and 1 (the third entry is ~0 in both)
         assert_eq!(t.rows[0][5], "1");
+        let off = GradCheck::compare(&["W"], &[array![1.0, 2.0].into_dyn()], &[array![1.0, 2.5].into_dyn()]).unwrap();
+        assert_eq!(gradcheck_table(&off).rows[0][4], "2.0e-1"); // 2 / 2.5 = 0.8
         assert_eq!(t.rows[2][0], "all");
         let path = std::env::temp_dir().join("backprop_summary_test.csv");
         write_gradcheck_csv(&c, &path).unwrap();
