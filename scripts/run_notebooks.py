@@ -129,6 +129,20 @@ def kernel_died_message(detail):
     )
 
 
+PANICKED = re.compile(r"panicked at [^\n]*\n([^\n]*)")
+
+
+def died_diagnostic(text, detail):
+    """A child process that died after a panic (evcxr aborts on a panic when
+    preserve_vars_on_panic is off) is a failed assert! or unwrap: say that, with its
+    message; otherwise it is a real death (abort, kill, stack overflow)."""
+    m = PANICKED.search(ANSI.sub("", text))
+    if m and "cannot unwind" not in m.group(1):
+        where = ANSI.sub("", text)[m.start():].splitlines()[0]
+        return f"the cell panicked: {m.group(1).strip()}\n({where}; the kernel then stopped: {detail.strip()})"
+    return kernel_died_message(detail)
+
+
 def error_text(cell):
     parts = []
     for out in cell.get("outputs", []):
@@ -213,7 +227,7 @@ def execute(nb_path, out_dir, build_root=None):
     if died is not None:
         cur = client.current_cell
         c = cur[1] if cur else nbformat.v4.new_code_cell("")
-        return fail(code_index.get(id(c), -1), c, kernel_died_message(died))
+        return fail(code_index.get(id(c), -1), c, died_diagnostic(error_text(c), died))
     if failed is not None:
         # the failing cell is the last one that has outputs or an error
         for i, c in cells:
@@ -222,7 +236,7 @@ def execute(nb_path, out_dir, build_root=None):
                 if CHILD_DIED.search(ANSI.sub("", text)):
                     m = CHILD_DIED.search(ANSI.sub("", text))
                     line = ANSI.sub("", text)[m.start():].splitlines()[0]
-                    return fail(i, c, kernel_died_message(line))
+                    return fail(i, c, died_diagnostic(text, line))
                 return fail(i, c, text)
         return fail(-1, nbformat.v4.new_code_cell(""), failed)
     for i, c in cells:
@@ -230,7 +244,7 @@ def execute(nb_path, out_dir, build_root=None):
             continue
         err = "".join(o.text for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr")
         if CHILD_DIED.search(ANSI.sub("", err)):
-            return fail(i, c, kernel_died_message(ANSI.sub("", err).strip().splitlines()[-1]))
+            return fail(i, c, died_diagnostic(err, ANSI.sub("", err).strip().splitlines()[-1]))
         if err.strip():
             return fail(i, c, "the cell wrote to stderr (an Err from `?`, a panic, or a warning):\n" + err)
         for o in c.get("outputs", []):
