@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report rerun test notebooks lab bench-cells clean
+.PHONY: setup report rerun test notebooks lab bench-cells clean student grade
 
 setup:
 	@scripts/setup.sh
@@ -37,6 +37,15 @@ lab: setup
 ## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
 bench-cells: setup
 	$(PY) scripts/cell_latency.py --write
+
+## student: write the student edition student/ps*.ipynb and student/README.md (stubs, hidden checks removed)
+student: setup
+	$(PY) scripts/grader.py student
+
+## grade: grade a folder of submitted notebooks: make grade SUBMISSION=dir [GRADES=dir] (table, grades.csv, executed notebooks)
+grade: setup
+	@test -n "$(SUBMISSION)" || { echo "make grade: say which folder: make grade SUBMISSION=path/to/submitted/notebooks"; exit 2; }
+	$(PY) scripts/grader.py grade "$(SUBMISSION)" $(if $(GRADES),--out "$(GRADES)",)
 
 clean:
 	rm -rf report target/evcxr target/evcxr-self-test target/report-build target/rerun
