@@ -18,13 +18,14 @@ report: setup
 rerun: setup
 	$(PY) scripts/rerun_compare.py
 
-## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then every notebook (a failing assert in a cell fails the run)
+## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then the grader tests, whose grading of the
+## instructor notebooks is the run of every notebook (full points and no failing cell, or the test fails)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
 	cargo run --quiet --bin fuzz -- --seconds 30
 	$(PY) scripts/run_notebooks.py --self-test
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/test_grader.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)
 notebooks:
