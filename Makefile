@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report rerun test notebooks lab bench-cells clean student grade
+.PHONY: setup report rerun test notebooks lab lab-student bench-cells clean student grade
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +34,11 @@ notebooks:
 ## lab: JupyterLab with the Rust kernel on notebooks/
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+## lab-student: JupyterLab with the Rust kernel on student/ (after make student)
+lab-student: setup
+	@test -d student || { echo "make lab-student: student/ does not exist: run make student first"; exit 2; }
+	.venv/bin/jupyter lab --notebook-dir=student $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
 bench-cells: setup

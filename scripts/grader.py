@@ -116,6 +116,26 @@ def parse_cell(src, where="cell"):
     return segs
 
 
+def split_slots(segs):
+    """(code chunks, check slots), len(chunks) == len(slots) + 1: a slot is a run of checks with only
+    blank lines between them; a chunk is the code (solutions included) between two slots."""
+    chunks, slots, cur_code, cur_slot = [], [], [], None
+    for s in segs:
+        if s[0] == "check":
+            if cur_slot is None:
+                chunks.append("\n".join(cur_code))
+                cur_code, cur_slot = [], []
+                slots.append(cur_slot)
+            cur_slot.append(s)
+        else:
+            if cur_slot is not None and not s[-1].strip():
+                continue
+            cur_slot = None
+            cur_code.append(s[-1])
+    chunks.append("\n".join(cur_code))
+    return chunks, slots
+
+
 def marker_key(src):
     """The visible marker lines of a cell (BEGIN SOLUTION and CHECK): how a submitted cell is matched."""
     out = []
@@ -288,9 +308,8 @@ def student_readme(rows):
         "",
         "## Open and run",
         "",
-        "1. In the repository root: `make setup` (once), then `make lab` opens JupyterLab on `notebooks/`;",
-        "   open this folder's notebooks from the file browser (`../student/`), or run",
-        "   `.venv/bin/jupyter lab --notebook-dir=.` in the repository root.",
+        "1. In the repository root: `make setup` (once), then `make lab-student` opens JupyterLab on this folder.",
+        "   (The notebooks load the `backprop` crate from `..`, the repository root: keep this folder inside it.)",
         "2. Pick the kernel **Rust**. The first cell compiles the `backprop` crate (a few minutes the first time).",
         "3. Work from top to bottom. Each question you answer sits between `// BEGIN SOLUTION psN-qM: ...` and",
         "   `// END SOLUTION`: replace every `todo!()` by your code, keep the signatures, and keep the two marker",
@@ -344,13 +363,14 @@ def outcome(cell):
     real = [o for o in errs if not UNUSED.match(o.get("evalue", ""))] or errs
     if real:
         o = real[0]
-        tb = rn.ANSI.sub("", "\n".join(o.get("traceback", [])))
-        loc = ""
-        for line in tb.splitlines():
-            if "command_" in line or "─[" in line:
-                loc = line.strip().strip("╭─[]").strip()
+        tb = rn.ANSI.sub("", "\n".join(o.get("traceback", []))).splitlines()
+        detail = ""
+        for k, line in enumerate(tb):
+            m = re.match(r"^[\s│]*\^+\s+(.*)$", line)
+            if m and k > 0:
+                detail = f": {m.group(1).strip()} (at `{tb[k - 1].strip().lstrip('0123456789 │').strip()[:80]}`)"
                 break
-        return False, f"does not compile: {o.get('evalue', '')}" + (f" ({loc})" if loc else ""), stdout
+        return False, f"does not compile: {o.get('evalue', '')}{detail}", stdout
     panics = [l[len("@@GRADER PANIC "):] for l in stdout.splitlines() if l.startswith("@@GRADER PANIC ")]
     if panics:
         return False, "panicked: " + panics[0], stdout
@@ -376,8 +396,29 @@ class Grader:
         cell.metadata["grader"] = label
         self.ran.append(cell)
         self.client.nb.cells.append(cell)
-        self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+        try:
+            self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+        except rn.CellTimeoutError:
+            return False, f"timed out after {rn.CELL_TIMEOUT} s (an endless loop?)", ""
         return outcome(cell)
+
+    def run_check(self, q, pts, hidden, text):
+        """One check in its own execution: (passed, failure message)."""
+        wrapped = (f'__grader_check("{q}", || -> std::result::Result<(), Box<dyn std::error::Error>> {{\n'
+                   f"{text}\n    Ok(())\n}});")
+        cok, cmsg, out = self.run(wrapped, f"{'hidden ' if hidden else ''}check {q} ({pts} point{'s' if pts != 1 else ''})")
+        if cok and f"@@GRADER PASS {q}" in out:
+            return True, ""
+        lines = out.splitlines()
+        fail = [l for l in lines if l.startswith(f"@@GRADER FAIL {q}")]
+        panics = [l[len("@@GRADER PANIC "):] for l in lines if l.startswith("@@GRADER PANIC ")]
+        if fail and fail[0].strip() != f"@@GRADER FAIL {q}":
+            return False, fail[0][len(f"@@GRADER FAIL {q} "):]
+        if fail and panics:
+            return False, panics[0]
+        if not cok:
+            return False, "check " + cmsg
+        return False, "the check gave no result"
 
     def grade(self):
         inst = nbformat.read(self.instructor_path, as_version=4)
@@ -390,6 +431,7 @@ class Grader:
                 segs = parse_cell(c.source, f"{name}, cell {i}")
                 by_key[marker_key(c.source)] = {
                     "checks": [s for s in segs if s[0] == "check"],
+                    "slots": split_slots(segs)[1],
                     "code": "\n".join(s[-1] for s in segs if s[0] in ("code", "solution")),
                     "solutions": {s[1] for s in segs if s[0] == "solution"},
                 }
@@ -404,7 +446,7 @@ class Grader:
         nb = nbformat.v4.new_notebook()
         nb.metadata = sub.metadata
         self.client = rn.DrainingClient(nb, kernel_name="rust", timeout=rn.CELL_TIMEOUT, startup_timeout=rn.STARTUP_TIMEOUT,
-                                        allow_errors=True, record_timing=True,
+                                        allow_errors=True, record_timing=True, interrupt_on_timeout=True,
                                         # the notebooks' `:dep backprop = { path = ".." }` is relative to
                                         # the kernel's folder: run it in notebooks/, wherever the submission is
                                         resources={"metadata": {"path": str(INSTRUCTOR_DIR)}})
@@ -448,36 +490,40 @@ class Grader:
                                 first = False
                             continue
                         seen_keys.add(key)
-                        code = "\n".join(s[-1] for s in segs if s[0] in ("code", "solution"))
-                        ok, msg, _ = self.run(code, f"cell {i}: {', '.join(key)}")
-                        cell_failed = not ok
-                        for _, q, pts, hidden, text in inst_cell["checks"]:
-                            if q in failed_q:
-                                record(q, pts, False, None)
+                        # the cell's code up to each visible check slot, then the instructor's checks of
+                        # that slot (hidden ones included); checks run where they stand in the instructor
+                        # cell, since later code of the cell may move or shadow what they use
+                        chunks, sslots = split_slots(segs)
+                        islots = inst_cell["slots"]
+                        visible = [sl for sl in islots if any(not c[3] for c in sl)]
+                        hidden_only = [sl for sl in islots if all(c[3] for c in sl)]
+                        plan = []
+                        for k, chunk in enumerate(chunks):
+                            plan.append(("code", chunk))
+                            if k < len(sslots) and k < len(visible):
+                                plan.append(("slot", visible[k]))
+                        plan += [("slot", sl) for sl in visible[len(sslots):] + hidden_only]
+                        ok, msg, cell_failed = True, "", False
+                        for kind, item in plan:
+                            if kind == "code":
+                                if not item.strip() or not ok:
+                                    continue
+                                ok, msg, _ = self.run(item, f"cell {i}: {', '.join(key)}")
+                                cell_failed = cell_failed or not ok
                                 continue
-                            if not ok:
-                                record(q, pts, False, nice_message(msg))
-                                failed_q[q] = msg
-                                continue
-                            wrapped = (f'__grader_check("{q}", || -> std::result::Result<(), Box<dyn std::error::Error>> {{\n'
-                                       f"{text}\n    Ok(())\n}});")
-                            cok, cmsg, out = self.run(wrapped, f"{'hidden ' if hidden else ''}check {q} ({pts} points)")
-                            passed = cok and f"@@GRADER PASS {q}" in out
-                            if not passed:
-                                fail = [l for l in out.splitlines() if l.startswith(f"@@GRADER FAIL {q}")]
-                                if not cok:
-                                    m = "check " + cmsg
-                                elif fail and fail[0].strip() != f"@@GRADER FAIL {q}":
-                                    m = fail[0][len(f"@@GRADER FAIL {q} "):]
-                                elif "panicked" in cmsg or any(l.startswith("@@GRADER PANIC") for l in out.splitlines()):
-                                    m = next(l[len("@@GRADER PANIC "):] for l in out.splitlines() if l.startswith("@@GRADER PANIC"))
-                                else:
-                                    m = "the check gave no result"
-                                record(q, pts, False, nice_message(m))
-                                failed_q[q] = m
-                                cell_failed = True
-                            else:
-                                record(q, pts, True, None)
+                            for _, q, pts, hidden, text in item:
+                                if q in failed_q:
+                                    record(q, pts, False, None)
+                                    continue
+                                if not ok:
+                                    record(q, pts, False, nice_message(msg))
+                                    failed_q[q] = msg
+                                    continue
+                                passed, m = self.run_check(q, pts, hidden, text)
+                                record(q, pts, passed, None if passed else nice_message(m))
+                                if not passed:
+                                    failed_q[q] = m
+                                    cell_failed = True
                         if cell_failed and inst_cell["solutions"]:
                             fok, fmsg, _ = self.run(inst_cell["code"], f"fallback: the instructor's cell for {', '.join(key)}")
                             if not fok:
