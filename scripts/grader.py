@@ -290,7 +290,7 @@ def make_student(out_dir):
                 c.metadata["tags"] = [t for t in c.metadata["tags"] if t != SOLUTION_TAG] + [PROMPT_TAG]
         rn.write_atomic(out_dir / path.name, nbformat.writes(nb))
         rows.append((path.name, pts))
-        rn.say(f"student: {rel(out_dir / path.name)}: {len(pts)} questions, {sum(pts.values())} points")
+        rn.say(f"student: {rel(out_dir / path.name)}: {len(pts)} question{'s' if len(pts) != 1 else ''}, {sum(pts.values())} points")
     rn.write_atomic(out_dir / "README.md", student_readme(rows))
     rn.say(f"student: {rel(out_dir / 'README.md')}")
     return rows

@@ -97,6 +97,24 @@ def main():
                f"{name}: {len(tagged)} derivation(s) replaced by a prompt")
         expect(sum(pts.values()) > 0, f"{name}: {len(pts)} questions, {sum(pts.values())} points")
 
+    g.rn.say("\n1b. bad markers are refused with a message naming the fix")
+    for src, want in [
+        ("// BEGIN SOLUTION ps9-q1: f\nfn f() -> i32 { 1 }", "has no `// END SOLUTION`"),
+        ("// CHECK ps9-q1 (two points)\nassert!(true);", "malformed marker"),
+        ("// BEGIN SOLUTION ps9-q1: x\nlet x = 1;\n// END SOLUTION", "give the let a type"),
+    ]:
+        try:
+            for seg in g.parse_cell(src, "test cell"):
+                if seg[0] == "solution":
+                    g.stub_region(seg[1], seg[2], seg[3], "test cell")
+            got = "no error"
+        except g.MarkerError as e:
+            got = str(e)
+        expect(want in got, f"{src.splitlines()[0]!r}: {got}")
+    stub = g.stub_region("ps9-q1", "f", "/// doc\nfn f(a: &[f64]) -> Result<Vec<f64>> {\n    let v = vec![{ 1.0 }];\n    Ok(v)\n}\nlet y: f64 = 2.0;", "t")
+    expect(stub == '/// doc\n#[allow(unused_variables, unused_mut)]\nfn f(a: &[f64]) -> Result<Vec<f64>> {\n    todo!("ps9-q1: f")\n}\nlet y: f64 = todo!("ps9-q1: f");',
+           f"stub keeps the doc comment and signature: {stub!r}")
+
     g.rn.say("\n2. the untouched student edition scores 0, every check not implemented")
     sub = grade("sub-student", names)
     for n in names:
