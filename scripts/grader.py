@@ -155,7 +155,8 @@ def strip_comment(line):
 
 def stub_region(qid, what, text, where):
     """fn items -> signature + todo!(); `let name: Type = ...;` -> `= todo!(...)`; comments kept."""
-    msg = f"{qid}: {what}".replace("\\", "\\\\").replace('"', '\\"')
+    # a Rust string literal that todo!() reads as a format string: escape \\, " and the braces
+    msg = f"{qid}: {what}".replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
     lines, out, i = text.split("\n"), [], 0
     while i < len(lines):
         line = lines[i]

@@ -115,6 +115,9 @@ def main():
     expect(stub == '/// doc\n#[allow(unused_variables, unused_mut)]\nfn f(a: &[f64]) -> Result<Vec<f64>> {\n    todo!("ps9-q1: f")\n}\nlet y: f64 = todo!("ps9-q1: f");',
            f"stub keeps the doc comment and signature: {stub!r}")
 
+    braces = g.stub_region("ps9-q1", 'h_{l+1} "x"', "fn f() -> i32 { 1 }", "t")
+    expect('todo!("ps9-q1: h_{{l+1}} \\"x\\"")' in braces, f"braces and quotes of the message escaped for todo!(): {braces!r}")
+
     g.rn.say("\n2. the untouched student edition scores 0, every check not implemented")
     sub = grade("sub-student", names)
     for n in names:
