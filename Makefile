@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report rerun test notebooks lab bench-cells clean
+.PHONY: setup report rerun test notebooks lab lab-student bench-cells clean student grade
 
 setup:
 	@scripts/setup.sh
@@ -18,13 +18,14 @@ report: setup
 rerun: setup
 	$(PY) scripts/rerun_compare.py
 
-## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then every notebook (a failing assert in a cell fails the run)
+## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), then the grader tests, whose grading of the
+## instructor notebooks is the run of every notebook (full points and no failing cell, or the test fails)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
 	cargo run --quiet --bin fuzz -- --seconds 30
 	$(PY) scripts/run_notebooks.py --self-test
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/test_grader.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)
 notebooks:
@@ -34,9 +35,23 @@ notebooks:
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+## lab-student: JupyterLab with the Rust kernel on student/ (after make student)
+lab-student: setup
+	@test -d student || { echo "make lab-student: student/ does not exist: run make student first"; exit 2; }
+	.venv/bin/jupyter lab --notebook-dir=student $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 ## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
 bench-cells: setup
 	$(PY) scripts/cell_latency.py --write
+
+## student: write the student edition student/ps*.ipynb and student/README.md (stubs, hidden checks removed)
+student: setup
+	$(PY) scripts/grader.py student
+
+## grade: grade a folder of submitted notebooks: make grade SUBMISSION=dir [GRADES=dir] (table, grades.csv, executed notebooks)
+grade: setup
+	@test -n "$(SUBMISSION)" || { echo "make grade: say which folder: make grade SUBMISSION=path/to/submitted/notebooks"; exit 2; }
+	$(PY) scripts/grader.py grade "$(SUBMISSION)" $(if $(GRADES),--out "$(GRADES)",)
 
 clean:
 	rm -rf report target/evcxr target/evcxr-self-test target/report-build target/rerun
