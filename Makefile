@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report rerun test notebooks lab bench-cells clean
+.PHONY: setup report rerun test notebooks lab bench bench-setup bench-cells clean
 
 setup:
 	@scripts/setup.sh
@@ -33,6 +33,15 @@ notebooks:
 ## lab: JupyterLab with the Rust kernel on notebooks/
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+## bench: the engine against numpy and candle, FMA peak, GEMMs, CLI end to end; rewrites BENCHMARKS.md (5-10 min)
+bench: bench-setup
+	cargo build --release --bin train
+	cargo run --release --manifest-path bench/Cargo.toml
+
+## bench-setup: what the benchmark needs beyond a Rust toolchain: Fashion-MNIST (scripts/setup.sh) and .venv-bench
+bench-setup:
+	@scripts/setup.sh --bench
 
 ## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
 bench-cells: setup
