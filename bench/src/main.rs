@@ -239,6 +239,44 @@ fn bench(a: &Args) -> R<()> {
     let load_start = load_average();
     let t_all = Instant::now();
     eprintln!("bench: load average {load_start}; FMA peak probe ({})", peak::unit());
+    // 0. the command line end to end, first: a child inherits its parent's peak RSS at fork, so it runs
+    // while this process is still small (no data loaded): 2 epochs, evaluation on 70 000 images before and after each, CSV log
+    let dir = std::env::temp_dir().join(format!("backprop-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut e2e = Vec::new();
+    let mut logs = Vec::new();
+    for run in 0..2 {
+        let log = dir.join(format!("rust{run}.csv"));
+        let t0 = Instant::now();
+        let (out, rss) = run_measured(
+            Command::new(&train_bin)
+                .args(["--data", "fashion-mnist", "--impl", "matrix", "--dtype", "f64", "--hidden", "512", "--batch", "100", "--epochs", "2", "--threads", "2", "--log"])
+                .arg(&log),
+        )?;
+        let wall = t0.elapsed().as_secs_f64();
+        if !out.status.success() {
+            return Err(format!("{} failed: {}", train_bin.display(), String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let csv = std::fs::read_to_string(&log)?;
+        // every column but the last (seconds)
+        logs.push(csv.lines().map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string()).collect::<Vec<_>>());
+        e2e.push((wall, rss.unwrap_or(0)));
+    }
+    let identical = logs[0] == logs[1];
+    let mut np_e2e = Vec::new();
+    for _ in 0..2 {
+        let log = dir.join("numpy.csv");
+        let args: Vec<String> = ["--impl", "matrix", "--dtype", "float64", "--hidden", "512", "--K", "100", "--epochs", "2", "--threads", "2", "--log"].iter().map(|s| s.to_string()).chain([log.display().to_string()]).collect();
+        let (_, wall, rss) = numpy.run(&args)?;
+        np_e2e.push((wall, rss.unwrap_or(0)));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let best = |v: &[(f64, i64)]| v.iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
+    let (rust_wall, np_wall) = (best(&e2e), best(&np_e2e));
+    let rss_gib = e2e.iter().map(|x| x.1).max().unwrap_or(0) as f64 / (1u64 << 20) as f64;
+    let np_rss_gib = np_e2e.iter().map(|x| x.1).max().unwrap_or(0) as f64 / (1u64 << 20) as f64;
+    eprintln!("bench: end to end: rust {:?}, numpy {:?}; identical logs {identical}", e2e, np_e2e);
+
     // 1. the FMA peak per thread count
     let mut peak = std::collections::HashMap::new();
     for t in THREADS {
@@ -306,43 +344,6 @@ fn bench(a: &Args) -> R<()> {
             gemm_rows += &format!("| {dt} | {h} | {t} | {:.0} | {} |\n", peak[&(dt, t)], cells.join(" | "));
         }
     }
-    // 5. the command line end to end: 2 epochs, evaluation on 70 000 images before and after each, CSV log
-    let dir = std::env::temp_dir().join(format!("backprop-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let mut e2e = Vec::new();
-    let mut logs = Vec::new();
-    for run in 0..2 {
-        let log = dir.join(format!("rust{run}.csv"));
-        let t0 = Instant::now();
-        let (out, rss) = run_measured(
-            Command::new(&train_bin)
-                .args(["--data", "fashion-mnist", "--impl", "matrix", "--dtype", "f64", "--hidden", "512", "--batch", "100", "--epochs", "2", "--threads", "2", "--log"])
-                .arg(&log),
-        )?;
-        let wall = t0.elapsed().as_secs_f64();
-        if !out.status.success() {
-            return Err(format!("{} failed: {}", train_bin.display(), String::from_utf8_lossy(&out.stderr)).into());
-        }
-        let csv = std::fs::read_to_string(&log)?;
-        // every column but the last (seconds)
-        logs.push(csv.lines().map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string()).collect::<Vec<_>>());
-        e2e.push((wall, rss.unwrap_or(0)));
-    }
-    let identical = logs[0] == logs[1];
-    let mut np_e2e = Vec::new();
-    for _ in 0..2 {
-        let log = dir.join("numpy.csv");
-        let args: Vec<String> = ["--impl", "matrix", "--dtype", "float64", "--hidden", "512", "--K", "100", "--epochs", "2", "--threads", "2", "--log"].iter().map(|s| s.to_string()).chain([log.display().to_string()]).collect();
-        let (_, wall, rss) = numpy.run(&args)?;
-        np_e2e.push((wall, rss.unwrap_or(0)));
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let best = |v: &[(f64, i64)]| v.iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
-    let (rust_wall, np_wall) = (best(&e2e), best(&np_e2e));
-    let rss_gib = e2e.iter().map(|x| x.1).max().unwrap_or(0) as f64 / (1u64 << 20) as f64;
-    let np_rss_gib = np_e2e.iter().map(|x| x.1).max().unwrap_or(0) as f64 / (1u64 << 20) as f64;
-    eprintln!("bench: end to end: rust {:?}, numpy {:?}; identical logs {identical}", e2e, np_e2e);
-
     let load_end = load_average();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let md = format!(
