@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup report rerun test notebooks lab lab-student bench-cells clean student grade
+.PHONY: setup report rerun test notebooks lab lab-student bench bench-setup bench-cells clean student grade
 
 setup:
 	@scripts/setup.sh
@@ -41,6 +41,15 @@ lab: setup
 lab-student: setup
 	@test -d student || { echo "make lab-student: student/ does not exist: run make student first"; exit 2; }
 	.venv/bin/jupyter lab --notebook-dir=student $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+## bench: the engine against numpy and candle, FMA peak, GEMMs, CLI end to end; rewrites BENCHMARKS.md (5-10 min)
+bench: bench-setup
+	cargo build --release --bin train
+	cargo run --release --manifest-path bench/Cargo.toml
+
+## bench-setup: what the benchmark needs beyond a Rust toolchain: Fashion-MNIST (scripts/setup.sh) and .venv-bench
+bench-setup:
+	@scripts/setup.sh --bench
 
 ## bench-cells: time every notebook cell with a real kernel client (cold, warm, lab), into BENCHMARKS.md
 bench-cells: setup

@@ -3,7 +3,11 @@
 # report and Fashion-MNIST, the evcxr Jupyter kernel at a pinned version, a
 # Python venv with pinned Jupyter packages, and the Rust kernel registered
 # inside that venv. Each step is skipped when already done; each prints its time.
+# `setup.sh --bench` (what `make bench` runs) installs only what the benchmark needs:
+# python3-venv, Fashion-MNIST, and .venv-bench from bench/requirements.txt (the numpy peer).
 set -euo pipefail
+BENCH_ONLY=0
+[ "${1:-}" = "--bench" ] && BENCH_ONLY=1
 
 EVCXR_VERSION=0.22.0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +16,7 @@ VENV="$ROOT/.venv"
 APT_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-dejavu-core python3-venv)
 # The report's checks (scripts/check_report.py): pdftotext/pdftoppm, and a headless browser for report.html.
 APT_PACKAGES+=(poppler-utils chromium)
+[ $BENCH_ONLY = 1 ] && APT_PACKAGES=(python3-venv)
 FMNIST_FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
@@ -55,6 +60,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   step_end "installed"
 else
   step_end "all present"
+fi
+
+# --- the benchmark's numpy peer (only with --bench) ----------------------------
+if [ $BENCH_ONLY = 1 ]; then
+  step_start "Python venv .venv-bench from bench/requirements.txt"
+  BVENV="$ROOT/.venv-bench"
+  stamp="$BVENV/.requirements.sha256"
+  want=$(sha256sum "$ROOT/bench/requirements.txt" | cut -d' ' -f1)
+  if [ -x "$BVENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    step_end "up to date"
+  else
+    python3 -m venv "$BVENV" || die "python3 -m venv failed: apt-get install python3-venv"
+    "$BVENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" || die "pip install -r bench/requirements.txt failed (network, or PyPI unreachable)"
+    echo "$want" > "$stamp"
+    step_end "installed"
+  fi
+  echo "setup: ready for make bench"
+  exit 0
 fi
 
 # --- evcxr_jupyter -----------------------------------------------------------

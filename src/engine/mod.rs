@@ -74,6 +74,16 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// C ← A B (β = 0): every matrix product of the engine goes through this one function, so the
+/// GEMM backend is chosen here and nowhere else. Today: ndarray's `general_mat_mul`, i.e.
+/// matrixmultiply 0.3 single-threaded (AVX-512/AVX2 kernels picked at run time), one call per
+/// shard of hidden units. Chosen by measurement against matrixmultiply's own threading, the
+/// `gemm` crate (sharded and with its own threads) and numpy's OpenBLAS at the MLP's shapes:
+/// BENCHMARKS.md, "GEMM backend".
+fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
+    general_mat_mul(F::one(), a, b, F::zero(), c);
+}
+
 /// The hidden units per shard: one shard per thread.
 fn shard_len(d_h: usize) -> usize {
     d_h.div_ceil(threads()).max(1)
@@ -129,13 +139,15 @@ impl<F: Real> Engine<F> {
             shards
                 .into_par_iter()
                 .map(|(((mut h_a, mut h_s), (w1, b1)), (w2, mask))| {
-                    general_mat_mul(F::one(), &x, &w1.t(), F::zero(), &mut h_a); // K × s = (K × d)(d × s)
+                    matmul(&x, &w1.t(), &mut h_a); // K × s = (K × d)(d × s)
                     h_a += &b1;
                     h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
                     if let Some(mk) = mask {
                         h_s *= &mk;
                     }
-                    h_s.dot(&w2.t()) // K × m = (K × s)(s × m)
+                    let mut part = Array2::zeros((h_s.nrows(), w2.nrows()));
+                    matmul(&h_s.view(), &w2.t(), &mut part.view_mut()); // K × m = (K × s)(s × m)
+                    part
                 })
                 .collect()
         });
@@ -194,13 +206,13 @@ impl<F: Real> Engine<F> {
             .collect();
         run(|| {
             shards.into_par_iter().for_each(|(((mut gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), mut grad_ha))| {
-                general_mat_mul(F::one(), &grad_oa.t(), &h_s, F::zero(), &mut gw2); // m × s = (m × K)(K × s)
-                general_mat_mul(F::one(), grad_oa, &w2, F::zero(), &mut grad_ha); //   K × s = (K × m)(m × s)
+                matmul(&grad_oa.t(), &h_s, &mut gw2); // m × s = (m × K)(K × s)
+                matmul(&grad_oa.view(), &w2, &mut grad_ha); //   K × s = (K × m)(m × s)
                 grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
                 if let Some(mk) = mask {
                     grad_ha *= &mk;
                 }
-                general_mat_mul(F::one(), &grad_ha.t(), &x, F::zero(), &mut gw1); // s × d = (s × K)(K × d)
+                matmul(&grad_ha.t(), &x, &mut gw1); // s × d = (s × K)(K × d)
                 gb1.assign(&grad_ha.sum_axis(Axis(0)));
             })
         });
