@@ -148,7 +148,7 @@ def first_line(src):
     return lines[0][:48] if lines else ""
 
 
-def measure(nb_path, mode, max_cells=None):
+def measure(nb_path, mode, max_cells=None, rerun_max_run=None):
     stem = nb_path.stem
     folder = ROOT / "target" / "evcxr" / stem
     if mode == "cold":
@@ -160,6 +160,7 @@ def measure(nb_path, mode, max_cells=None):
     res = {"mode": mode, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cells": []}
     try:
         res["startup_s"] = round(time.perf_counter() - t0, 2)
+        res["load"] = os.getloadavg()[0]
 
         def timed(label, code):
             wall, comp, err = k.run(code)
@@ -169,8 +170,11 @@ def measure(nb_path, mode, max_cells=None):
         if mode == "lab":
             res["first"] = timed("first cell", cells[0])
             res["trivial"] = timed("trivial cell", TRIVIAL)
+            t_restart = time.perf_counter()
             k.restart()
+            res["restart_s"] = round(time.perf_counter() - t_restart, 2)
             res["first_after_restart"] = timed("first cell after restart", cells[0])
+            res["restart_to_first_s"] = round(time.perf_counter() - t_restart, 2)
             res["trivial_after_restart"] = timed("trivial cell after restart", TRIVIAL)
         else:
             for i, src in enumerate(cells):
@@ -180,12 +184,17 @@ def measure(nb_path, mode, max_cells=None):
                 if r["error"]:
                     break
             for i, src in enumerate(cells[: len(res["cells"])]):
-                res["cells"][i]["rerun"] = timed(f"rerun cell {i}", src)
+                c = res["cells"][i]
+                if rerun_max_run is not None and c["wall"] - c["compile"] > rerun_max_run:
+                    say(f"  rerun cell {i}: skipped (its run part took {c['wall'] - c['compile']:.1f} s)")
+                    continue
+                c["rerun"] = timed(f"rerun cell {i}", src)
             res["trivial"] = timed("trivial cell", TRIVIAL)
             res["trivial2"] = timed("trivial cell again", TRIVIAL)
     finally:
         k.shutdown()
     res["total_s"] = round(time.perf_counter() - t0, 1)
+    res["load_end"] = os.getloadavg()[0]
     return res
 
 
@@ -211,7 +220,9 @@ def render(data):
         "during which cargo ran (compile and link) in brackets; the difference is the cell's own work plus",
         "evcxr's overhead. *cold*: empty build folder; *warm*: the folder of an earlier run; *rerun*: the same",
         "cell again right after the whole notebook ran; *lab*: the first cell after a kernel restart. The",
-        "machine (2 cores) was shared with other builds while these ran, so the numbers vary by ±30 % or more.",
+        "machine (2 cores) was shared with other builds while these ran, so the numbers vary by ±30 % or more;",
+        "each run states the load average at its start and end. A rerun shown as – was skipped",
+        "(`--rerun-max-run S`: the cell's first run spent more than S s outside cargo, e.g. a training cell).",
         "",
     ]
     reruns = []
@@ -225,14 +236,20 @@ def render(data):
             if not r:
                 continue
             if mode == "lab":
+                extra = ""
+                if "restart_s" in r:
+                    extra = (f" (kernel start {r['startup_s']:.1f} s, restart {r['restart_s']:.1f} s; "
+                             f"load average {r.get('load', 0):.1f} → {r.get('load_end', 0):.1f})")
                 lines.append(
                     f"- lab ({r['when']}): first cell {fmt(r['first'])} s, after a kernel restart "
-                    f"{fmt(r['first_after_restart'])} s; trivial cell `{TRIVIAL}` {fmt(r['trivial_after_restart'])} s"
+                    f"{fmt(r['first_after_restart'])} s; the first variable-binding cell after it, `{TRIVIAL}`, "
+                    f"{fmt(r['trivial_after_restart'])} s{extra}"
                 )
             else:
                 lines.append(
                     f"- {mode} ({r['when']}): kernel start {r['startup_s']:.1f} s, whole run {r['total_s']:.0f} s, "
                     f"trivial cell `{TRIVIAL}` after all cells {fmt(r.get('trivial2') or r.get('trivial'))} s"
+                    + (f" (load average {r['load']:.1f} → {r['load_end']:.1f})" if "load" in r else "")
                 )
         out.extend(lines)
         out.append("")
@@ -281,6 +298,8 @@ def main():
                     help="repeatable; default: cold, warm, lab in that order")
     ap.add_argument("--write", action="store_true", help="render all stored results into BENCHMARKS.md")
     ap.add_argument("--cells", type=int, help="run only the first N code cells (a quick first-cell check)")
+    ap.add_argument("--rerun-max-run", type=float, metavar="S",
+                    help="rerun only cells whose first run spent at most S s outside cargo (skips long training cells)")
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/ps*.ipynb")
     args = ap.parse_args()
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("ps*.ipynb"))
@@ -290,7 +309,7 @@ def main():
         if not p.exists():
             raise SystemExit(f"bench: {p} does not exist")
         for mode in modes:
-            data.setdefault(p.stem, {})[mode] = measure(p, mode, args.cells)
+            data.setdefault(p.stem, {})[mode] = measure(p, mode, args.cells, args.rerun_max_run)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(data, indent=1))
     if args.write:

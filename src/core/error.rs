@@ -3,27 +3,22 @@
 //! diverges) comes back as an [`Error`] that names the problem and the fix.
 
 /// Everything that can go wrong in this crate.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum Error {
     /// Two shapes that must agree do not, e.g.
     /// "W1 has 784 columns but x has 2 features".
-    #[error("shape mismatch: {0}")]
     Shape(String),
     /// A hyperparameter outside its valid range.
-    #[error("invalid hyperparameter {name} = {value}: {reason}")]
     Hyperparameter {
         name: String,
         value: String,
         reason: String,
     },
     /// An input that must hold at least one element is empty.
-    #[error("empty input: {0}")]
     Empty(String),
     /// A NaN or infinity where only finite numbers make sense.
-    #[error("non-finite value: {0}")]
     NonFinite(String),
     /// Training produced a non-finite loss.
-    #[error("training diverged at {at}: the loss became {loss}; try a smaller learning rate than {lr}")]
     Diverged {
         /// Where: "epoch 3", "step 12".
         at: String,
@@ -31,24 +26,62 @@ pub enum Error {
         lr: String,
     },
     /// A data file is missing, truncated or corrupt.
-    #[error("{file}: {problem}. {fix}")]
     Data {
         file: String,
         problem: String,
         fix: String,
     },
     /// A figure could not be drawn or encoded.
-    #[error("figure: {0}")]
     Plot(String),
     /// Reading or writing a file failed.
-    #[error("cannot access {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
     },
     /// An ndarray reshape failed.
-    #[error(transparent)]
-    NdShape(#[from] ndarray::ShapeError),
+    NdShape(ndarray::ShapeError),
+}
+
+// Display, Error and From written out rather than derived with thiserror: thiserror's
+// dependency info names its build script's OUT_DIR, and evcxr's compilation cache
+// (`:cache`, shared by every notebook's build folder) restores it with another folder's
+// path, so cargo rebuilt thiserror and then this crate before every notebook cell
+// (`Compiling thiserror`, `Compiling backprop` on each cell; BENCHMARKS.md, cell latency).
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Shape(m) => write!(f, "shape mismatch: {m}"),
+            Error::Hyperparameter { name, value, reason } => {
+                write!(f, "invalid hyperparameter {name} = {value}: {reason}")
+            }
+            Error::Empty(m) => write!(f, "empty input: {m}"),
+            Error::NonFinite(m) => write!(f, "non-finite value: {m}"),
+            Error::Diverged { at, loss, lr } => write!(
+                f,
+                "training diverged at {at}: the loss became {loss}; try a smaller learning rate than {lr}"
+            ),
+            Error::Data { file, problem, fix } => write!(f, "{file}: {problem}. {fix}"),
+            Error::Plot(m) => write!(f, "figure: {m}"),
+            Error::Io { path, source } => write!(f, "cannot access {path}: {source}"),
+            Error::NdShape(e) => std::fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::NdShape(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<ndarray::ShapeError> for Error {
+    fn from(e: ndarray::ShapeError) -> Self {
+        Error::NdShape(e)
+    }
 }
 
 /// `Result` with this crate's [`Error`].
