@@ -62,20 +62,25 @@ else
   step_end "all present"
 fi
 
+# make_venv DIR REQUIREMENTS: a venv with the pinned packages, rebuilt only when the file changed
+make_venv() {
+  local dir=$1 req=$2 stamp want
+  step_start "Python venv ${dir#$ROOT/} from ${req#$ROOT/}"
+  stamp="$dir/.requirements.sha256"
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    step_end "up to date"
+    return
+  fi
+  python3 -m venv "$dir" || die "python3 -m venv failed: apt-get install python3-venv"
+  "$dir/bin/pip" install -q --disable-pip-version-check -r "$req" || die "pip install -r ${req#$ROOT/} failed (network, or PyPI unreachable)"
+  echo "$want" > "$stamp"
+  step_end "installed"
+}
+
 # --- the benchmark's numpy peer (only with --bench) ----------------------------
 if [ $BENCH_ONLY = 1 ]; then
-  step_start "Python venv .venv-bench from bench/requirements.txt"
-  BVENV="$ROOT/.venv-bench"
-  stamp="$BVENV/.requirements.sha256"
-  want=$(sha256sum "$ROOT/bench/requirements.txt" | cut -d' ' -f1)
-  if [ -x "$BVENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    step_end "up to date"
-  else
-    python3 -m venv "$BVENV" || die "python3 -m venv failed: apt-get install python3-venv"
-    "$BVENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" || die "pip install -r bench/requirements.txt failed (network, or PyPI unreachable)"
-    echo "$want" > "$stamp"
-    step_end "installed"
-  fi
+  make_venv "$ROOT/.venv-bench" "$ROOT/bench/requirements.txt"
   echo "setup: ready for make bench"
   exit 0
 fi
@@ -92,17 +97,7 @@ fi
 EVCXR_BIN=$(command -v evcxr_jupyter) || die "evcxr_jupyter is not on PATH after install (add ~/.cargo/bin to PATH)"
 
 # --- Python venv ---------------------------------------------------------------
-step_start "Python venv .venv from requirements.txt"
-stamp="$VENV/.requirements.sha256"
-want=$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)
-if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  step_end "up to date"
-else
-  python3 -m venv "$VENV" || die "python3 -m venv failed: apt-get install python3-venv"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.txt" || die "pip install -r requirements.txt failed"
-  echo "$want" > "$stamp"
-  step_end "installed"
-fi
+make_venv "$VENV" "$ROOT/requirements.txt"
 
 # --- Rust kernel inside the venv --------------------------------------------------
 step_start "Rust kernel spec in .venv/share/jupyter"
