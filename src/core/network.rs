@@ -4,6 +4,13 @@
 //! s = φ(a); W is (outputs × inputs), as in ps2 and ps5. Each layer has a
 //! `forward` that returns its output and a cache, and a `backward` that takes
 //! the upstream gradient ∂L/∂s and the cache (CS231n style).
+//!
+//! Why ps2's MLP (`core/mlp.rs`) is a type of its own and not a `Network` of two `Dense`
+//! layers: ps2 needs what the other problem sets do not (minibatches as K × d matrices,
+//! f32 as well as f64 for training, softmax with cross-entropy fused, the elastic net,
+//! dropout) and its code must read line by line beside ps2's own names W1, b1, h_a, h_s,
+//! o_a, o_s. `Network` is the general case the other sets use: any depth, any activation,
+//! one example at a time, f64.
 
 use crate::core::activation::Activation;
 use crate::core::error::{ensure_finite, ensure_shape, to_ix1, to_ix2, Result};
