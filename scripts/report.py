@@ -66,9 +66,13 @@ def count_png_outputs(nb):
     )
 
 
+GRADER_MARKER = re.compile(r"\s*// (BEGIN SOLUTION|END SOLUTION|CHECK|HIDDEN CHECK|END CHECK)\b")
+
+
 def coalesced(nb):
     """A copy of nb in which consecutive stream outputs of a cell are one (evcxr sends each
-    println! apart; exported apart they print as lines with gaps between them)."""
+    println! apart; exported apart they print as lines with gaps between them), and the
+    grader's marker lines (scripts/grader.py) are left out of the code."""
     nb = copy.deepcopy(nb)
     for c in nb.cells:
         outs = []
@@ -79,6 +83,8 @@ def coalesced(nb):
                 outs.append(o)
         if c.cell_type == "code":
             c.outputs = outs
+            # the grader's marker comments are for the student edition, not for the reader
+            c.source = "\n".join(l for l in c.source.split("\n") if not GRADER_MARKER.match(l))
     return nb
 
 
