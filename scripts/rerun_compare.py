@@ -41,12 +41,16 @@ def mask_csv_seconds(lines):
     """Lines of CSV text with a `seconds` header: that column replaced by `#`."""
     out, col, width = [], None, 0
     for line in lines:
-        fields = line.strip().split(",")
-        if "seconds" in fields:
+        # each println! is its own stream output, so a CSV row may carry the "[stdout] " tag
+        tag = re.match(r"(\[\w+\]\s*)?\s*", line).group(0)
+        fields = line[len(tag):].split(",")
+        if not line[len(tag):].strip():
+            pass  # the blank line between two stream outputs does not end the CSV text
+        elif "seconds" in fields:
             col, width = fields.index("seconds"), len(fields)
         elif col is not None and len(fields) == width:
             fields[col] = "#"
-            line = line[: len(line) - len(line.lstrip())] + ",".join(fields)
+            line = tag + ",".join(fields)
         else:
             col = None
         out.append(line)
