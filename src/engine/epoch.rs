@@ -1,0 +1,336 @@
+//! A whole SGD epoch of the matrix version with each thread holding its shard of hidden units
+//! from the first minibatch to the last: the same arithmetic as calling
+//! [`Engine::loss_grad`](super::Engine::loss_grad) and [`sgd_step`](super::sgd_step) once per
+//! minibatch, with the same shards, so the result is bit for bit the same at the same thread
+//! count (tested), but with one meeting of the threads per minibatch instead of four.
+//!
+//! Why: on a virtual machine an idle core sleeps, and waking it for each of the four parallel
+//! regions of a minibatch (forward, backward, two updates) costs 0.1–0.3 ms, as much as the
+//! products themselves at d_h = 100. Here every thread of the pool runs the epoch's loop
+//! ([`rayon::broadcast`]); per minibatch, thread s
+//! 1. gathers the minibatch X (K × d) into its own buffer;
+//! 2. computes H_a\[:, s\], H_s\[:, s\] and its share P_s = H_s\[:, s\] W2\[:, s\]ᵀ of O_a (K × m),
+//!    and its share of the penalty, into its slot;
+//! 3. waits until every thread has filled its slot (the one meeting point, a spinning barrier);
+//! 4. sums the slots in shard order, O_a = Σ_s P_s + b2, and computes the loss and
+//!    G_oa = (softmax(O_a) − onehot(y)) / K itself (K × m numbers: cheaper to compute on every
+//!    thread than to share), each thread with its own copy of b2, updated identically;
+//! 5. computes ∂W2\[:, s\], G_ha\[:, s\], ∂W1\[s, :\], ∂b1\[s\] and updates its shard of W1, b1, W2
+//!    (and of the velocity).
+//!
+//! The slots are double-buffered (minibatch t uses set t mod 2): a thread can only write set t mod 2
+//! again at minibatch t + 2, after every thread has passed the meeting of t + 1 and so has finished
+//! reading set t mod 2 at t. Dropout needs random masks drawn in order, so the trainer uses the
+//! per-minibatch path for it.
+
+use super::{add_shard_penalty_grad, matmul, sgd_step, shard_len, shard_penalty, Engine};
+use crate::core::activation::{relu, relu_prime as step};
+use crate::core::error::{ensure_param, ensure_shape, Result};
+use crate::core::loss::{log_softmax_rows, softmax_rows};
+use crate::core::mlp::{ElasticNet, Grads, Mlp};
+use crate::core::Real;
+use ndarray::{s, Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The hyperparameters of one epoch's update.
+#[derive(Clone, Copy, Debug)]
+pub struct Update<'a, F> {
+    /// η.
+    pub lr: F,
+    /// μ (0: plain SGD; then no velocity is read or written).
+    pub momentum: F,
+    /// The elastic-net penalty.
+    pub reg: &'a ElasticNet<F>,
+}
+
+/// One thread's part of the network: rows s of W1 (and of its velocity), b1\[s\], columns s of W2.
+struct Shard<'a, F> {
+    w1: ArrayViewMut2<'a, F>,
+    b1: ArrayViewMut1<'a, F>,
+    w2: ArrayViewMut2<'a, F>,
+    velocity: Option<(ArrayViewMut2<'a, F>, ArrayViewMut1<'a, F>, ArrayViewMut2<'a, F>)>,
+}
+
+/// A barrier for `n` threads that spins (then yields) instead of sleeping: the threads meet
+/// every few hundred microseconds, and a sleeping core takes longer than that to wake.
+struct SpinBarrier {
+    n: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        SpinBarrier { n, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0) }
+    }
+
+    fn wait(&self) {
+        let gen = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == gen {
+            if spins < 20_000 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now(); // more threads than cores: let the others run
+            }
+        }
+    }
+}
+
+/// Shard s's share P_s of O_a (K × m) and its share of the penalty, for one minibatch.
+type Slot<F> = Mutex<(Array2<F>, F)>;
+
+/// What a thread ends with: its mean loss, its copy of b2 and of b2's velocity.
+type ThreadResult<F> = (f64, Array1<F>, Option<Array1<F>>);
+
+/// Only one broadcast epoch at a time: two at once on the same pool could each hold one thread
+/// waiting for the other's.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Trains `model` for one epoch on the minibatches `batches` (row indices into `x` (n × d) and
+/// `y` (n)), velocity (shapes of the model) used when `update.momentum > 0`. Returns the mean
+/// minibatch loss, or the first non-finite loss (the update of that minibatch not applied),
+/// like the trainer's `train_epoch`. Runs on the engine's pool (or the pool it is called in).
+pub fn sgd_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut Grads<F>>, x: &Array2<F>, y: &[usize], batches: &[Vec<usize>], update: Update<F>) -> Result<f64> {
+    let d = model.w1.ncols();
+    ensure_shape(x.ncols() == d && x.nrows() == y.len(), || format!("x is {:?} with {} labels; the network needs n × {d} and n labels", x.dim(), y.len()))?;
+    ensure_shape(batches.iter().flatten().all(|&i| i < y.len()), || "a minibatch index is past the end of the data".into())?;
+    let momentum = update.momentum > F::zero();
+    ensure_param(update.lr.is_finite() && update.lr > F::zero(), "lr", update.lr, "the learning rate must be positive and finite")?;
+    ensure_param(!momentum || velocity.is_some(), "momentum", update.momentum, "momentum needs a velocity (Grads::zeros_like(model) at the start)")?;
+    if let Some(v) = &velocity {
+        ensure_shape(v.w1.dim() == model.w1.dim() && v.w2.dim() == model.w2.dim(), || "velocity shapes do not match the network's parameters".into())?;
+    }
+    if super::can_broadcast() {
+        broadcast_epoch(model, velocity, x, y, batches, update)
+    } else {
+        per_minibatch_epoch(model, velocity, x, y, batches, update)
+    }
+}
+
+/// The same epoch as one [`Engine::loss_grad`] and one [`sgd_step`] per minibatch: the reference
+/// the broadcast epoch is tested against, and the path taken inside a parallel iterator, where
+/// the pool's threads may be busy with other work and could never meet.
+pub(crate) fn per_minibatch_epoch<F: Real>(model: &mut Mlp<F>, mut velocity: Option<&mut Grads<F>>, x: &Array2<F>, y: &[usize], batches: &[Vec<usize>], update: Update<F>) -> Result<f64> {
+    let (mut engine, mut g) = (Engine::new(), Grads::zeros_like(model));
+    let mut total = 0.0;
+    for idx in batches {
+        let yb: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
+        let l = engine.loss_grad(model, x.select(Axis(0), idx).view(), &yb, update.reg, None, &mut g)?.to_f64().unwrap();
+        if !l.is_finite() {
+            return Ok(l);
+        }
+        total += l;
+        let v = velocity.as_deref_mut().filter(|_| update.momentum > F::zero()).map(|v| (v, update.momentum));
+        sgd_step(model, &g, v, update.lr)?;
+    }
+    Ok(total / batches.len().max(1) as f64)
+}
+
+/// The epoch on every thread of the pool at once (the module's doc).
+pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut Grads<F>>, x: &Array2<F>, y: &[usize], batches: &[Vec<usize>], update: Update<F>) -> Result<f64> {
+    let momentum = update.momentum > F::zero();
+    let (d_h, d) = model.w1.dim();
+    let m = model.b2.len();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    super::run(|| {
+        let len = shard_len(d_h);
+        let n_shards = d_h.div_ceil(len);
+        let mut vel = velocity.filter(|_| momentum);
+        let b2_start = model.b2.clone();
+        let vb2_start = vel.as_ref().map(|v| v.b2.clone());
+        let mut v_shards: Vec<_> = match vel.as_deref_mut() {
+            Some(v) => v.w1.axis_chunks_iter_mut(Axis(0), len).zip(v.b1.axis_chunks_iter_mut(Axis(0), len)).zip(v.w2.axis_chunks_iter_mut(Axis(1), len)).map(|((a, b), c)| Some((a, b, c))).collect(),
+            None => (0..n_shards).map(|_| None).collect(),
+        };
+        let shards: Vec<Mutex<Option<Shard<F>>>> = model
+            .w1
+            .axis_chunks_iter_mut(Axis(0), len)
+            .zip(model.b1.axis_chunks_iter_mut(Axis(0), len))
+            .zip(model.w2.axis_chunks_iter_mut(Axis(1), len))
+            .zip(v_shards.drain(..))
+            .map(|(((w1, b1), w2), velocity)| Mutex::new(Some(Shard { w1, b1, w2, velocity })))
+            .collect();
+        // slot[t % 2][s]: P_s (K × m) and shard s's penalty, for minibatch t
+        let slots: [Vec<Slot<F>>; 2] = std::array::from_fn(|_| (0..n_shards).map(|_| Mutex::new((Array2::zeros((0, m)), F::zero()))).collect());
+        let barrier = SpinBarrier::new(n_shards);
+        let results: Vec<Option<ThreadResult<F>>> = rayon::broadcast(|ctx| {
+            let s = ctx.index();
+            if s >= n_shards {
+                return None;
+            }
+            let mut shard = shards[s].lock().unwrap().take().expect("each shard is taken once");
+            let mut b2 = b2_start.clone();
+            let mut vb2 = vb2_start.clone();
+            let cols = shard.w1.nrows();
+            let k_max = batches.iter().map(Vec::len).max().unwrap_or(0);
+            let mut xb_buf = Array2::<F>::zeros((k_max, d));
+            let (mut h_a, mut h_s, mut g_ha) = (Array2::<F>::zeros((k_max, cols)), Array2::<F>::zeros((k_max, cols)), Array2::<F>::zeros((k_max, cols)));
+            let (mut gw1, mut gw2) = (Array2::<F>::zeros((cols, d)), Array2::<F>::zeros((m, cols)));
+            let mut total = 0.0;
+            for (t, idx) in batches.iter().enumerate() {
+                let kb = idx.len();
+                let mut xb = xb_buf.slice_mut(s![..kb, ..]);
+                for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
+                    row.assign(&x.row(i));
+                }
+                let (mut ha, mut hs) = (h_a.slice_mut(s![..kb, ..]), h_s.slice_mut(s![..kb, ..]));
+                // forward, shard s: H_a = X W1[s, :]ᵀ + b1[s], H_s = relu(H_a), P_s = H_s W2[:, s]ᵀ
+                matmul(&xb.view(), &shard.w1.t(), &mut ha);
+                ha += &shard.b1;
+                hs.zip_mut_with(&ha, |h, &a| *h = relu(a));
+                {
+                    let mut slot = slots[t % 2][s].lock().unwrap();
+                    if slot.0.nrows() != kb {
+                        slot.0 = Array2::zeros((kb, m));
+                    }
+                    matmul(&hs.view(), &shard.w2.t(), &mut slot.0.view_mut());
+                    slot.1 = if update.reg.is_zero() { F::zero() } else { shard_penalty(shard.w1.view(), shard.w2.view(), update.reg) };
+                }
+                barrier.wait();
+                // every thread: O_a = Σ_s P_s + b2, the loss and G_oa
+                let mut o_a = Array2::<F>::zeros((kb, m));
+                let mut pen = F::zero();
+                for slot in &slots[t % 2] {
+                    let slot = slot.lock().unwrap();
+                    o_a += &slot.0;
+                    pen += slot.1;
+                }
+                let o_a = o_a + &b2;
+                let k = F::from_usize(kb).unwrap();
+                let log_p = log_softmax_rows(o_a.view());
+                let ys = idx.iter().map(|&i| y[i]);
+                let loss = ys.clone().enumerate().fold(F::zero(), |acc, (i, c)| acc - log_p[[i, c]]) / k;
+                let l = (loss + pen).to_f64().unwrap();
+                if !l.is_finite() {
+                    return Some((l, b2, vb2));
+                }
+                total += l;
+                let mut g_oa = softmax_rows(o_a.view());
+                for (i, c) in ys.enumerate() {
+                    g_oa[[i, c]] -= F::one();
+                }
+                g_oa.mapv_inplace(|v| v / k);
+                let gb2 = g_oa.sum_axis(Axis(0));
+                // backward, shard s
+                let mut gha = g_ha.slice_mut(s![..kb, ..]);
+                matmul(&g_oa.t(), &hs.view(), &mut gw2.view_mut()); // m × s = (m × K)(K × s)
+                matmul(&g_oa.view(), &shard.w2.view(), &mut gha); //       K × s = (K × m)(m × s)
+                gha.zip_mut_with(&ha, |g, &a| *g *= step(a));
+                matmul(&gha.t(), &xb.view(), &mut gw1.view_mut()); //    s × d = (s × K)(K × d)
+                let gb1 = gha.sum_axis(Axis(0));
+                add_shard_penalty_grad(shard.w1.view(), shard.w2.view(), update.reg, &mut gw1, &mut gw2);
+                // the update of shard s (and of this thread's copy of b2), as in `sgd_step`
+                let lr = update.lr;
+                match (&mut shard.velocity, &mut vb2) {
+                    (Some((vw1, vb1, vw2)), Some(vb2)) => {
+                        let mu = update.momentum;
+                        Zip::from(vw1.view_mut()).and(&gw1).for_each(|v, &g| *v = mu * *v + g);
+                        Zip::from(vw2.view_mut()).and(&gw2).for_each(|v, &g| *v = mu * *v + g);
+                        vb1.zip_mut_with(&gb1, |v, &g| *v = mu * *v + g);
+                        vb2.zip_mut_with(&gb2, |v, &g| *v = mu * *v + g);
+                        Zip::from(shard.w1.view_mut()).and(vw1.view()).for_each(|w, &d| *w -= lr * d);
+                        Zip::from(shard.w2.view_mut()).and(vw2.view()).for_each(|w, &d| *w -= lr * d);
+                        shard.b1.scaled_add(-lr, &vb1.view());
+                        b2.scaled_add(-lr, &vb2.view());
+                    }
+                    _ => {
+                        Zip::from(shard.w1.view_mut()).and(&gw1).for_each(|w, &d| *w -= lr * d);
+                        Zip::from(shard.w2.view_mut()).and(&gw2).for_each(|w, &d| *w -= lr * d);
+                        shard.b1.scaled_add(-lr, &gb1);
+                        b2.scaled_add(-lr, &gb2);
+                    }
+                }
+            }
+            Some((total / batches.len().max(1) as f64, b2, vb2))
+        });
+        drop(shards);
+        // every thread holds the same b2 (and velocity of b2); shard 0's is written back
+        let (loss, b2, vb2) = results.into_iter().flatten().next().expect("at least one shard");
+        model.b2.assign(&b2);
+        if let (Some(v), Some(vb2)) = (vel, vb2) {
+            v.b2.assign(&vb2);
+        }
+        Ok(loss)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rng;
+    use crate::engine::with_threads;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The broadcast epoch gives bit for bit the per-minibatch epoch's model, velocity and loss.
+        #[test]
+        fn broadcast_epoch_equals_per_minibatch(
+            d in 1usize..10, dh in 1usize..30, m in 2usize..5, n in 1usize..40, k in 1usize..12,
+            threads in 1usize..4, with_reg: bool, with_momentum: bool, seed in 0u64..1000,
+        ) {
+            let net = Mlp::<f64>::init(d, dh, m, seed).unwrap();
+            let x = rng::randn((n, d), &mut rng::seeded(seed + 1));
+            let y: Vec<usize> = (0..n).map(|i| (i * 5 + seed as usize) % m).collect();
+            let idx: Vec<usize> = (0..n).rev().collect();
+            let batches: Vec<Vec<usize>> = idx.chunks(k).map(|c| c.to_vec()).collect();
+            let reg = if with_reg { ElasticNet::new(0.01, 0.02, 0.03, 0.04).unwrap() } else { ElasticNet::none() };
+            let update = Update { lr: 0.3, momentum: if with_momentum { 0.9 } else { 0.0 }, reg: &reg };
+            let run = |broadcast: bool| {
+                let (mut model, mut v) = (net.clone(), Grads::zeros_like(&net));
+                let mut losses = vec![];
+                for _ in 0..2 {
+                    let l = with_threads(threads, || if broadcast {
+                        broadcast_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
+                    } else {
+                        per_minibatch_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
+                    }).unwrap().unwrap();
+                    losses.push(l);
+                }
+                (model, v, losses)
+            };
+            let (ma, va, la) = run(true);
+            let (mb, vb, lb) = run(false);
+            prop_assert_eq!(la, lb);
+            prop_assert!(ma.w1 == mb.w1 && ma.b1 == mb.b1 && ma.w2 == mb.w2 && ma.b2 == mb.b2, "models differ: max |ΔW1| {}", (&ma.w1 - &mb.w1).iter().fold(0.0f64, |a, v| a.max(v.abs())));
+            prop_assert!(va.w1 == vb.w1 && va.b2 == vb.b2);
+        }
+    }
+
+    #[test]
+    fn a_diverging_epoch_stops_at_the_first_non_finite_loss_in_both_paths() {
+        let net = Mlp::<f64>::init(3, 8, 2, 1).unwrap();
+        let x = rng::randn((20, 3), &mut rng::seeded(2)) * 1e150;
+        let y: Vec<usize> = (0..20).map(|i| i % 2).collect();
+        let batches: Vec<Vec<usize>> = (0..20).collect::<Vec<_>>().chunks(5).map(|c| c.to_vec()).collect();
+        let reg = ElasticNet::none();
+        let update = Update { lr: 1e10, momentum: 0.0, reg: &reg };
+        let (mut a, mut b) = (net.clone(), net.clone());
+        let la = with_threads(2, || broadcast_epoch(&mut a, None, &x, &y, &batches, update)).unwrap().unwrap();
+        let lb = with_threads(2, || per_minibatch_epoch(&mut b, None, &x, &y, &batches, update)).unwrap().unwrap();
+        assert!(!la.is_finite() && !lb.is_finite(), "{la} {lb}");
+        assert!(a.w1.iter().zip(b.w1.iter()).all(|(p, q)| p == q || (p.is_nan() && q.is_nan())));
+    }
+
+    #[test]
+    fn bad_arguments_are_clear_errors() {
+        let mut net = Mlp::<f64>::init(3, 4, 2, 1).unwrap();
+        let x = Array2::<f64>::zeros((5, 3));
+        let y = vec![0, 1, 0, 1, 0];
+        let reg = ElasticNet::none();
+        let ok = Update { lr: 0.1, momentum: 0.0, reg: &reg };
+        let msg = |r: Result<f64>| r.unwrap_err().to_string();
+        assert_eq!(msg(sgd_epoch(&mut net, None, &x, &y[..4], &[vec![0]], ok)), "shape mismatch: x is (5, 3) with 4 labels; the network needs n × 3 and n labels");
+        assert_eq!(msg(sgd_epoch(&mut net, None, &x, &y, &[vec![0, 5]], ok)), "shape mismatch: a minibatch index is past the end of the data");
+        assert!(msg(sgd_epoch(&mut net, None, &x, &y, &[vec![0]], Update { lr: -1.0, ..ok })).contains("the learning rate must be positive"));
+        assert!(msg(sgd_epoch(&mut net, None, &x, &y, &[vec![0]], Update { momentum: 0.9, ..ok })).contains("momentum needs a velocity"));
+    }
+}
