@@ -19,14 +19,15 @@ rerun: setup
 	$(PY) scripts/rerun_compare.py
 
 ## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), the runner's self-test, every notebook
-## (strict: a failing assert, an Err, a warning on stderr or a figure shown as Debug text fails it), then the
-## grader tests (student edition scores 0, instructor version full points, one-question and faulty submissions)
+## (strict: a failing assert, an Err, a warning on stderr or a figure shown as Debug text fails it) with the
+## report they make (PDF and HTML, checked by check_report.py, as `make report`), then the grader tests (student edition scores 0, instructor version full points, one-question and faulty submissions)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
 	cargo run --quiet --bin fuzz -- --seconds 30
 	$(PY) scripts/run_notebooks.py --self-test
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/run_notebooks.py --pdf --html
+	$(PY) scripts/check_report.py
 	$(PY) scripts/test_grader.py
 
 ## notebooks: only execute the notebooks (no setup, no crate tests)
