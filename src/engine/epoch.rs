@@ -23,10 +23,8 @@
 //! reading set t mod 2 at t. Dropout needs random masks drawn in order, so the trainer uses the
 //! per-minibatch path for it.
 
-use super::{add_shard_penalty_grad, matmul, sgd_step, shard_len, shard_penalty, Engine};
-use crate::core::activation::{relu, relu_prime as step};
+use super::{add_shard_penalty_grad, backward_shard, cross_entropy_head, forward_shard, sgd_step, shard_len, shard_penalty, Engine, ShardParams};
 use crate::core::error::{ensure_param, ensure_shape, Result};
-use crate::core::loss::{log_softmax_rows, softmax_rows};
 use crate::core::mlp::{ElasticNet, Grads, Mlp};
 use crate::core::Real;
 use ndarray::{s, Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
@@ -181,17 +179,13 @@ pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut
                 for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
                     row.assign(&x.row(i));
                 }
-                let (mut ha, mut hs) = (h_a.slice_mut(s![..kb, ..]), h_s.slice_mut(s![..kb, ..]));
-                // forward, shard s: H_a = X W1[s, :]ᵀ + b1[s], H_s = relu(H_a), P_s = H_s W2[:, s]ᵀ
-                matmul(&xb.view(), &shard.w1.t(), &mut ha);
-                ha += &shard.b1;
-                hs.zip_mut_with(&ha, |h, &a| *h = relu(a));
                 {
                     let mut slot = slots[t % 2][s].lock().unwrap();
                     if slot.0.nrows() != kb {
                         slot.0 = Array2::zeros((kb, m));
                     }
-                    matmul(&hs.view(), &shard.w2.t(), &mut slot.0.view_mut());
+                    let params = ShardParams { w1: shard.w1.view(), b1: shard.b1.view(), w2: shard.w2.view() };
+                    forward_shard(&xb.view(), params, None, h_a.slice_mut(s![..kb, ..]), h_s.slice_mut(s![..kb, ..]), &mut slot.0.view_mut());
                     slot.1 = if update.reg.is_zero() { F::zero() } else { shard_penalty(shard.w1.view(), shard.w2.view(), update.reg) };
                 }
                 barrier.wait();
@@ -204,28 +198,17 @@ pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut
                     pen += slot.1;
                 }
                 let o_a = o_a + &b2;
-                let k = F::from_usize(kb).unwrap();
-                let log_p = log_softmax_rows(o_a.view());
-                let ys = idx.iter().map(|&i| y[i]);
-                let loss = ys.clone().enumerate().fold(F::zero(), |acc, (i, c)| acc - log_p[[i, c]]) / k;
+                let (loss, g_oa) = cross_entropy_head(&o_a, idx.iter().map(|&i| y[i]));
                 let l = (loss + pen).to_f64().unwrap();
                 if !l.is_finite() {
                     return Some((l, b2, vb2));
                 }
                 total += l;
-                let mut g_oa = softmax_rows(o_a.view());
-                for (i, c) in ys.enumerate() {
-                    g_oa[[i, c]] -= F::one();
-                }
-                g_oa.mapv_inplace(|v| v / k);
                 let gb2 = g_oa.sum_axis(Axis(0));
                 // backward, shard s
-                let mut gha = g_ha.slice_mut(s![..kb, ..]);
-                matmul(&g_oa.t(), &hs.view(), &mut gw2.view_mut()); // m × s = (m × K)(K × s)
-                matmul(&g_oa.view(), &shard.w2.view(), &mut gha); //       K × s = (K × m)(m × s)
-                gha.zip_mut_with(&ha, |g, &a| *g *= step(a));
-                matmul(&gha.t(), &xb.view(), &mut gw1.view_mut()); //    s × d = (s × K)(K × d)
-                let gb1 = gha.sum_axis(Axis(0));
+                let mut gb1 = Array1::<F>::zeros(cols);
+                let bufs = (h_a.slice(s![..kb, ..]), h_s.slice(s![..kb, ..]), g_ha.slice_mut(s![..kb, ..]));
+                backward_shard(&xb.view(), &g_oa, shard.w2.view(), None, bufs, (&mut gw1.view_mut(), &mut gb1.view_mut(), &mut gw2.view_mut()));
                 add_shard_penalty_grad(shard.w1.view(), shard.w2.view(), update.reg, &mut gw1, &mut gw2);
                 // the update of shard s (and of this thread's copy of b2), as in `sgd_step`
                 let lr = update.lr;

@@ -24,7 +24,7 @@ use crate::core::loss::{log_softmax_rows, softmax_rows};
 use crate::core::mlp::{check_mask, ElasticNet, Grads, Mlp};
 use crate::core::Real;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 
@@ -161,15 +161,9 @@ impl<F: Real> Engine<F> {
         let parts: Vec<Array2<F>> = run(|| {
             shards
                 .into_par_iter()
-                .map(|(((mut h_a, mut h_s), (w1, b1)), (w2, mask))| {
-                    matmul(&x, &w1.t(), &mut h_a); // K × s = (K × d)(d × s)
-                    h_a += &b1;
-                    h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
-                    if let Some(mk) = mask {
-                        h_s *= &mk;
-                    }
-                    let mut part = Array2::zeros((h_s.nrows(), w2.nrows()));
-                    matmul(&h_s.view(), &w2.t(), &mut part.view_mut()); // K × m = (K × s)(s × m)
+                .map(|(((h_a, h_s), (w1, b1)), (w2, mask))| {
+                    let mut part = Array2::zeros((x.nrows(), w2.nrows()));
+                    forward_shard(&x, ShardParams { w1, b1, w2 }, mask, h_a, h_s, &mut part.view_mut());
                     part
                 })
                 .collect()
@@ -197,14 +191,7 @@ impl<F: Real> Engine<F> {
             "gradient buffers do not match the network's parameters".into()
         })?;
         let o_a = self.forward(model, x, mask);
-        let k = F::from_usize(y.len()).unwrap();
-        let log_p = log_softmax_rows(o_a.view());
-        let loss = y.iter().enumerate().fold(F::zero(), |s, (i, &c)| s - log_p[[i, c]]) / k;
-        let mut grad_oa = softmax_rows(o_a.view()); // K × m: (O_s − onehot(Y)) / K
-        for (i, &c) in y.iter().enumerate() {
-            grad_oa[[i, c]] -= F::one();
-        }
-        grad_oa.mapv_inplace(|v| v / k);
+        let (loss, grad_oa) = cross_entropy_head(&o_a, y.iter().copied());
         g.b2.assign(&grad_oa.sum_axis(Axis(0)));
         self.backward(model, x, &grad_oa, mask, g);
         add_penalty_grad(model, reg, g);
@@ -228,18 +215,66 @@ impl<F: Real> Engine<F> {
             )
             .collect();
         run(|| {
-            shards.into_par_iter().for_each(|(((mut gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), mut grad_ha))| {
-                matmul(&grad_oa.t(), &h_s, &mut gw2); // m × s = (m × K)(K × s)
-                matmul(&grad_oa.view(), &w2, &mut grad_ha); //   K × s = (K × m)(m × s)
-                grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
-                if let Some(mk) = mask {
-                    grad_ha *= &mk;
-                }
-                matmul(&grad_ha.t(), &x, &mut gw1); // s × d = (s × K)(K × d)
-                gb1.assign(&grad_ha.sum_axis(Axis(0)));
+            shards.into_par_iter().for_each(|(((mut gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), grad_ha))| {
+                backward_shard(&x, grad_oa, w2, mask, (h_a, h_s, grad_ha), (&mut gw1, &mut gb1, &mut gw2));
             })
         });
     }
+}
+
+/// The mean cross-entropy of the scores O_a (K × m) for the labels y (K of them), and its
+/// gradient G_oa = ∂L/∂O_a = (softmax(O_a) − onehot(y)) / K (K × m).
+pub(crate) fn cross_entropy_head<F: Real>(o_a: &Array2<F>, y: impl Iterator<Item = usize> + Clone) -> (F, Array2<F>) {
+    let k = F::from_usize(o_a.nrows()).unwrap();
+    let log_p = log_softmax_rows(o_a.view());
+    let loss = y.clone().enumerate().fold(F::zero(), |s, (i, c)| s - log_p[[i, c]]) / k;
+    let mut grad_oa = softmax_rows(o_a.view());
+    for (i, c) in y.enumerate() {
+        grad_oa[[i, c]] -= F::one();
+    }
+    grad_oa.mapv_inplace(|v| v / k);
+    (loss, grad_oa)
+}
+
+/// One shard s of hidden units of the network: W1\[s, :\] (s × d), b1\[s\] (s), W2\[:, s\] (m × s).
+pub(crate) struct ShardParams<'a, F> {
+    pub w1: ArrayView2<'a, F>,
+    pub b1: ArrayView1<'a, F>,
+    pub w2: ArrayView2<'a, F>,
+}
+
+/// The forward pass of shard s: H_a\[:, s\] = X W1\[s, :\]ᵀ + b1\[s\], H_s\[:, s\] = relu(H_a\[:, s\])
+/// \[⊙ M\[:, s\]\] (K × s each, written into `h_a`, `h_s`), and the shard's share
+/// P_s = H_s\[:, s\] W2\[:, s\]ᵀ of O_a (K × m) written into `part`. X: K × d.
+pub(crate) fn forward_shard<F: Real>(x: &ArrayView2<F>, p: ShardParams<F>, mask: Option<ArrayView2<F>>, mut h_a: ArrayViewMut2<F>, mut h_s: ArrayViewMut2<F>, part: &mut ArrayViewMut2<F>) {
+    matmul(x, &p.w1.t(), &mut h_a); //   K × s = (K × d)(d × s)
+    h_a += &p.b1;
+    h_s.zip_mut_with(&h_a, |s, &a| *s = relu(a));
+    if let Some(mk) = mask {
+        h_s *= &mk;
+    }
+    matmul(&h_s.view(), &p.w2.t(), part); // K × m = (K × s)(s × m)
+}
+
+/// The backward pass of shard s, from G_oa = ∂L/∂O_a (K × m) and the shard's H_a, H_s:
+/// ∂W2\[:, s\] = G_oaᵀ H_s\[:, s\] (m × s), G_ha\[:, s\] = (G_oa W2\[:, s\]) ⊙ 1\[H_a\[:, s\] > 0\] \[⊙ M\[:, s\]\]
+/// (K × s, written into the third buffer), ∂W1\[s, :\] = G_ha\[:, s\]ᵀ X (s × d), ∂b1\[s\] = Σᵢ G_ha\[i, s\].
+pub(crate) fn backward_shard<F: Real>(
+    x: &ArrayView2<F>,
+    grad_oa: &Array2<F>,
+    w2: ArrayView2<F>,
+    mask: Option<ArrayView2<F>>,
+    (h_a, h_s, mut grad_ha): (ArrayView2<F>, ArrayView2<F>, ArrayViewMut2<F>),
+    (gw1, gb1, gw2): (&mut ArrayViewMut2<F>, &mut ArrayViewMut1<F>, &mut ArrayViewMut2<F>),
+) {
+    matmul(&grad_oa.t(), &h_s, gw2); //          m × s = (m × K)(K × s)
+    matmul(&grad_oa.view(), &w2, &mut grad_ha); // K × s = (K × m)(m × s)
+    grad_ha.zip_mut_with(&h_a, |g, &a| *g *= step(a));
+    if let Some(mk) = mask {
+        grad_ha *= &mk;
+    }
+    matmul(&grad_ha.t(), x, gw1); //             s × d = (s × K)(K × d)
+    gb1.assign(&grad_ha.sum_axis(Axis(0)));
 }
 
 /// The elastic-net penalty, [`Mlp::penalty`], on all threads (one shard of hidden units each,
