@@ -59,6 +59,20 @@ def paste(student_nb, instructor_nb, qid, edit=None):
     raise AssertionError(f"no region {qid} in the student edition")
 
 
+def through_last_question(nb):
+    """The notebook up to its last cell that carries a question (a solution region, a check or a
+    derivation tagged `solution`). The cells after it grade nothing; in ps2 they are the long
+    training runs (practicals 7-10, most of its 10 min under the grader), so the tests of the grader
+    leave them out. `make grade` itself runs every cell of a submission."""
+    def is_question(c):
+        if c.cell_type == "code":
+            return any(g.ANY_MARKER.match(line) for line in c.source.split("\n"))
+        return g.SOLUTION_TAG in c.metadata.get("tags", [])
+    last = max(i for i, c in enumerate(nb.cells) if is_question(c))
+    nb.cells = nb.cells[:last + 1]
+    return nb
+
+
 def grade(folder, names):
     sub = WORK / folder
     shutil.rmtree(sub, ignore_errors=True)
@@ -127,7 +141,7 @@ def main():
     g.rn.say("\n2. the untouched student edition scores 0, every check not implemented")
     sub = grade("sub-student", names)
     for n in names:
-        shutil.copy(student / n, sub / n)
+        nbformat.write(through_last_question(nbformat.read(student / n, as_version=4)), sub / n)
     res = g.grade_dir(sub, WORK / "grades-student")
     for n in names:
         r = res[n]
@@ -138,7 +152,7 @@ def main():
     g.rn.say("\n3. the instructor version scores full points")
     sub = grade("sub-instructor", names)
     for n in names:
-        shutil.copy(g.INSTRUCTOR_DIR / n, sub / n)
+        nbformat.write(through_last_question(nbformat.read(g.INSTRUCTOR_DIR / n, as_version=4)), sub / n)
     notes_before = []
     orig = g.print_table
 
