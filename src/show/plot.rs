@@ -113,7 +113,8 @@ pub struct Chart {
     pub log_x: bool,
     /// Logarithmic y axis.
     pub log_y: bool,
-    /// Fixed y range (data outside is clipped to it); automatic when `None`.
+    /// Fixed y range (data outside is clipped to it); automatic when `None`. The axis may still
+    /// show more below or above it when the legend needs headroom there (the clipping stays).
     pub y_range: Option<(f64, f64)>,
     /// Preferred legend corner (moved when data lie under it).
     pub legend: Legend,
