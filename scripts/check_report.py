@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Check report/report.pdf and report/report.html against the executed notebooks.
 
-    check_report.py [--out DIR] [--no-html] [--screenshots DIR]
+    check_report.py [--out DIR] [--no-html] [--screenshots DIR] [--wrapped]
 
 PDF (pypdf, and pdftotext/pdftoppm from poppler-utils):
   - an outline (bookmarks) with one top-level entry per notebook, and a contents page;
   - as many images as the executed notebooks have PNG outputs;
   - no page more than half empty, except the last page of a chapter and the front matter;
-  - no raw LaTeX ($, \\frac, \\(, \\begin{) and no replacement characters in the text.
+  - no raw LaTeX ($, \\frac, \\(, \\begin{) and no replacement characters in the text;
+  - reported, not failed: how many code and output lines wrap at the margin (the lines
+    that continue on a line starting with fvextra's mark ↪ in pdftotext -layout), each
+    named by notebook with --wrapped.
 HTML (headless chromium, --dump-dom after the page's scripts ran):
   - no console errors and no failed loads;
   - as many <img> as PNG outputs, every one embedded (data: URI);
@@ -66,7 +69,56 @@ def page_fill(pdf, page_no, tmp):
     return (last - top) / (bottom - top)
 
 
-def check_pdf(out_dir, notebooks, problems):
+WRAP_MARK = "\u21aa"  # ↪: fvextra's breaksymbolleft (scripts/latex/backprop.tex.j2) starts each continuation
+NO_SPACE = re.compile(r"[\s\u2423]")  # whitespace, and the visible space ␣ a break at a space shows
+
+
+def source_lines(notebooks):
+    """(notebook name, kind, line) of every code line (grader markers left out, as report.py does)
+    and every stream-output line of the executed notebooks."""
+    from report import GRADER_MARKER
+
+    out = []
+    for nb, path in notebooks:
+        for c in nb.cells:
+            if c.cell_type != "code":
+                continue
+            out += [(path.name, "code", l) for l in c.source.split("\n") if not GRADER_MARKER.match(l)]
+            for o in c.get("outputs", []):
+                if o.output_type == "stream":
+                    out += [(path.name, "output", l) for l in o.text.split("\n")]
+    return out
+
+
+def wrapped_lines(text, notebooks):
+    """The lines of listings that wrap at the margin in the PDF: from pdftotext -layout text, each
+    line followed by continuation lines (starting with ↪) is one wrapped line. Returns
+    [(notebook, kind, source line, number of continuation lines)], the notebook and kind found by
+    matching the joined text (spaces ignored) against the notebooks' code and output lines."""
+    lines = text.splitlines()
+    groups = []
+    for i, l in enumerate(lines):
+        if l.strip().startswith(WRAP_MARK):
+            if groups and groups[-1][1] == i - 1:
+                groups[-1][1] = i
+                groups[-1][2].append(l)
+            elif i > 0:
+                groups.append([i - 1, i, [lines[i - 1], l]])
+    index = {}
+    for name, kind, l in source_lines(notebooks):
+        key = NO_SPACE.sub("", l)
+        if key:
+            index.setdefault(key, (name, kind, l))
+    found = []
+    for _, _, parts in groups:
+        key = NO_SPACE.sub("", "".join(p.replace(WRAP_MARK, "") for p in parts))
+        hit = index.get(key) or next((v for k, v in index.items() if len(k) > 20 and (k in key or key in k)), None)
+        name, kind, src = hit or ("?", "?", " ".join(p.strip() for p in parts))
+        found.append((name, kind, src, len(parts) - 1))
+    return found
+
+
+def check_pdf(out_dir, notebooks, problems, list_wrapped=False):
     from pypdf import PdfReader
 
     need("pdftotext", "poppler-utils")
@@ -85,6 +137,10 @@ def check_pdf(out_dir, notebooks, problems):
         problems.append(f"pdf outline has {[t for t, _ in chapters]}, expected one chapter per notebook {nb_titles}")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.split("\f")
+    wrapped = wrapped_lines(text, notebooks)
+    if list_wrapped:
+        for name, kind, src, extra in wrapped:
+            say(f"wrapped ({kind}, {len(src.rstrip())} chars, {extra + 1} PDF lines) {name}: {src.strip()}")
     if not any("Contents" in p for p in pages[:4]):
         problems.append("pdf: no table of contents in the first pages")
     # images
@@ -116,7 +172,8 @@ def check_pdf(out_dir, notebooks, problems):
     if half:
         problems.append("pdf pages more than half empty (not a chapter's last): " + ", ".join(half))
     say(f"check: pdf {n} pages, {len(chapters)} chapters starting on pages {[s + 1 for s in starts]}, "
-        f"{n_img}/{want} images, {len(raw)} raw-LaTeX lines, {len(half)} half-empty pages "
+        f"{n_img}/{want} images, {len(raw)} raw-LaTeX lines, {len(half)} half-empty pages, "
+        f"{sum(k == 'code' for _, k, _, _ in wrapped)} code and {sum(k != 'code' for _, k, _, _ in wrapped)} other lines wrapped at the margin "
         f"(least-filled checked page {min(fills, default=1):.0%})")
 
 
@@ -213,6 +270,7 @@ def main():
     ap.add_argument("--no-html", action="store_true", help="check only the PDF")
     ap.add_argument("--no-pdf", action="store_true", help="check only the HTML")
     ap.add_argument("--screenshots", help="also save chromium screenshots of report.html in this folder")
+    ap.add_argument("--wrapped", action="store_true", help="list every code or output line that wraps at the margin of the PDF")
     args = ap.parse_args()
     out_dir = Path(args.out).resolve()
     notebooks = executed_notebooks(out_dir)
@@ -220,7 +278,7 @@ def main():
         raise SystemExit(f"check: no executed notebooks in {out_dir}")
     problems = []
     if not args.no_pdf:
-        check_pdf(out_dir, notebooks, problems)
+        check_pdf(out_dir, notebooks, problems, args.wrapped)
     if not args.no_html:
         check_html(out_dir, notebooks, problems, args.screenshots)
     if problems:

@@ -241,11 +241,15 @@ impl Table {
         s + "</tbody>\n</table>"
     }
 
-    /// The table as a Markdown pipe table (what the PDF shows).
+    /// The table as a Markdown pipe table (what the PDF shows). The separator under the header
+    /// has as many dashes as the column's widest cell: when a row is longer than pandoc's line
+    /// width (72), the table spans the page with column widths in proportion to the dashes, so a
+    /// wide column gets the room it needs instead of an equal share.
     pub fn to_markdown(&self) -> String {
         let esc = |c: &String| c.replace('|', "\\|");
         let mut s = format!("| {} |\n", self.header.iter().map(esc).collect::<Vec<_>>().join(" | "));
-        s += &format!("|{}\n", "---:|".repeat(self.header.len()));
+        let width = |i: usize| std::iter::once(&self.header).chain(&self.rows).filter_map(|r| r.get(i)).map(|c| esc(c).chars().count()).max().unwrap_or(0);
+        s += &format!("|{}\n", (0..self.header.len()).map(|i| format!("{}:|", "-".repeat(width(i).max(3)))).collect::<String>());
         for r in &self.rows {
             s += &format!("| {} |\n", r.iter().map(esc).collect::<Vec<_>>().join(" | "));
         }
@@ -320,6 +324,8 @@ mod tests {
     fn table_renders_in_three_formats() {
         let t = Table::from_array("", &["a".into(), "b".into()], &[], &array![[1.0, 0.5], [2.0, -1.0]]).unwrap();
         assert_eq!(t.to_markdown(), "|  | 0 | 1 |\n|---:|---:|---:|\n| a | 1 | 0.5 |\n| b | 2 | -1 |\n");
+        let wide = Table::new(&["n", "what"]).row("a long name", &[1.0]);
+        assert_eq!(wide.to_markdown().lines().nth(1), Some("|-----------:|----:|"));
         assert!(t.to_html().contains("<td style=\"text-align:right\">0.5</td>"));
         assert_eq!(t.to_plain(), "   0    1\na  1  0.5\nb  2   -1\n");
         let e = Table::from_array("", &["a".into()], &[], &array![[1.0], [2.0]]).unwrap_err().to_string();

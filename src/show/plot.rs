@@ -10,7 +10,7 @@
 
 use crate::show::display::{Area, DrawResult, Figure, FONT};
 use crate::core::error::{Error, Result};
-use plotters::element::DashedPathElement;
+use plotters::element::{DashedPathElement, MultiLineText};
 use plotters::prelude::*;
 
 /// Ten distinct colours (matplotlib's "tab10").
@@ -80,7 +80,9 @@ fn dash(k: usize) -> Option<(u32, u32)> {
     [None, Some((14, 7)), Some((3, 5)), Some((8, 4)), Some((20, 5)), Some((2, 9))][k % 6]
 }
 
-/// Where the legend goes inside the plotting area.
+/// The corner of the plotting area the legend should go in. It is a preference: when data lie
+/// under that corner the legend moves to a free place, or the y range gets headroom for it, or
+/// it goes below (or beside) the plot, so that it never covers data (see `Chart::layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Legend {
     /// Top right (the default).
@@ -111,9 +113,10 @@ pub struct Chart {
     pub log_x: bool,
     /// Logarithmic y axis.
     pub log_y: bool,
-    /// Fixed y range (data outside is clipped to it); automatic when `None`.
+    /// Fixed y range (data outside is clipped to it); automatic when `None`. The axis may still
+    /// show more below or above it when the legend needs headroom there (the clipping stays).
     pub y_range: Option<(f64, f64)>,
-    /// Legend position.
+    /// Preferred legend corner (moved when data lie under it).
     pub legend: Legend,
     /// Reference lines drawn over the data.
     pub marks: Vec<Mark>,
@@ -178,7 +181,7 @@ impl Chart {
         self
     }
 
-    /// Moves (or hides) the legend.
+    /// Asks for a legend corner (kept when nothing lies under it), or hides the legend.
     pub fn legend(mut self, at: Legend) -> Chart {
         self.legend = at;
         self
@@ -238,19 +241,163 @@ impl Chart {
     }
 
     /// Draws the chart on a drawing area (one panel of a grid, or a whole figure):
-    /// axes, series, reference lines, legend.
+    /// axes, series, reference lines, legend (placed by [`Chart::layout`], so it covers no data).
     pub fn draw_on(&self, area: &Area) -> DrawResult {
+        self.draw_with(area, true).map(|_| ())
+    }
+
+    /// [`Chart::draw_on`], optionally without the legend box (the layout stays the same); returns the layout.
+    fn draw_with(&self, area: &Area, with_legend: bool) -> std::result::Result<Layout, Box<dyn std::error::Error>> {
         let data = self.transformed();
-        let (x0, x1, y0, y1) = self.ranges(&data);
-        let mut chart = self.axes(area, (x0, x1, y0, y1))?;
-        let named_series = self.draw_series(&mut chart, data)?;
-        let named_marks = self.draw_marks(&mut chart, (x0, x1, y0, y1))?;
-        self.draw_legend(&mut chart, named_series || named_marks)
+        let layout = self.layout(area, &data)?;
+        let room = match &layout.legend {
+            Some(LegendAt::Outside { rect, .. }) if rect.1 >= layout.plot.1 + layout.plot.3 => (rect.3 + LEGEND_GAP, 0),
+            Some(LegendAt::Outside { rect, .. }) => (0, rect.2 + LEGEND_GAP),
+            _ => (0, 0),
+        };
+        let inner = self.titled(area)?;
+        let mut chart = self.axes(&inner, layout.ranges, room)?;
+        self.draw_series(&mut chart, data)?;
+        self.draw_marks(&mut chart, layout.ranges)?;
+        match (with_legend, layout.legend.clone()) {
+            (true, Some(LegendAt::Inside(b))) => self.draw_legend(&mut chart, b)?,
+            (true, Some(LegendAt::Outside { rect, at, line_h })) => self.draw_legend_outside(area, rect, &at, line_h)?,
+            _ => {}
+        }
+        Ok(layout)
+    }
+
+    /// The legend's entries, in drawing order: the named series, then the named reference lines.
+    fn legend_entries(&self) -> Vec<&str> {
+        let series = self.series.iter().map(|s| s.name.as_str());
+        series.chain(self.marks.iter().map(|m| m.name.as_str())).filter(|n| !n.is_empty()).collect()
+    }
+
+    /// Where the plotting area (inside the axes) lies on `area`: (left, top, width, height) in pixels.
+    /// It does not depend on the ranges, so it is measured on a scratch bitmap of the same size.
+    fn plot_rect(&self, area: &Area, room: (i32, i32)) -> std::result::Result<(i32, i32, i32, i32), Box<dyn std::error::Error>> {
+        let (w, h) = area.dim_in_pixel();
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let inner = self.titled(&root)?;
+        let chart = self.builder(&inner, room).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let (left, top) = chart.plotting_area().get_base_pixel();
+        let (ax, ay) = root.get_base_pixel();
+        Ok((left - ax, top - ay, pw as i32, ph as i32))
+    }
+
+    /// The plotted ranges and the legend's place, chosen so that the legend covers no data: see
+    /// [`place_legend`] for the places inside the plotting area; when none is free, even after a
+    /// modest extension of the y range, the legend goes outside the plot: below it, in rows of as
+    /// many entries as fit, or, when that leaves the plot more room, in one column right of it.
+    fn layout(&self, area: &Area, data: &[Vec<(f64, f64)>]) -> std::result::Result<Layout, Box<dyn std::error::Error>> {
+        let ranges = self.ranges(data);
+        let entries = self.legend_entries();
+        let (left, top, pw, ph) = self.plot_rect(area, (0, 0))?;
+        let preferred = match self.legend {
+            Legend::Hidden => return Ok(Layout { ranges, plot: (left, top, pw, ph), legend: None }),
+            _ if entries.is_empty() => return Ok(Layout { ranges, plot: (left, top, pw, ph), legend: None }),
+            other => other,
+        };
+        let style = (FONT, font::LABEL).into_font();
+        let mut text = MultiLineText::<(i32, i32), &str>::new((0, 0), style.clone());
+        for e in &entries {
+            text.push_line(*e);
+        }
+        let (tw, th) = text.estimate_dimension()?;
+        let (bw, bh) = (tw + LEGEND_KEY + 2 * LEGEND_MARGIN, th + 2 * LEGEND_MARGIN);
+        let obstacles = self.obstacles(data, ranges, (pw, ph));
+        let nonneg_y = !self.log_y && data.iter().flatten().all(|&(_, y)| y >= 0.0);
+        if let Some((ranges, (x, y))) = place_legend(preferred, ranges, (pw, ph), (bw, bh), &obstacles, nonneg_y) {
+            return Ok(Layout { ranges, plot: (left, top, pw, ph), legend: Some(LegendAt::Inside((x, y, bw, bh))) });
+        }
+        // below the plot: the entries in rows, left to right, as many in a row as fit under the plotting area
+        let line_h = th / entries.len() as i32;
+        let (mut at, mut x, mut y, mut w) = (Vec::new(), 0, 0, 0);
+        for e in &entries {
+            let mut one = MultiLineText::<(i32, i32), &str>::new((0, 0), style.clone());
+            one.push_line(*e);
+            let ew = LEGEND_KEY + one.estimate_dimension()?.0;
+            if x > 0 && x + ew > pw - 2 * LEGEND_MARGIN {
+                (x, y) = (0, y + line_h);
+            }
+            at.push((LEGEND_MARGIN + x, LEGEND_MARGIN + y));
+            w = w.max(x + ew);
+            x += ew + 2 * LEGEND_MARGIN;
+        }
+        let (w, h) = (w + 2 * LEGEND_MARGIN, y + line_h + 2 * LEGEND_MARGIN);
+        // or, when that leaves a larger plot (a tall legend on a narrow panel), in one column right of the plot
+        if ((pw - bw - LEGEND_GAP) as f64 / pw as f64) > ((ph - h - LEGEND_GAP) as f64 / ph as f64) {
+            let (left, top, pw, ph) = self.plot_rect(area, (0, bw + LEGEND_GAP))?;
+            let rect = (left + pw + LEGEND_GAP, top, bw, bh);
+            let at = (0..entries.len() as i32).map(|i| (LEGEND_MARGIN, LEGEND_MARGIN + i * line_h)).collect();
+            return Ok(Layout { ranges, plot: (left, top, pw, ph), legend: Some(LegendAt::Outside { rect, at, line_h }) });
+        }
+        let (left, top, pw, ph) = self.plot_rect(area, (h + LEGEND_GAP, 0))?;
+        let (_, ah) = area.dim_in_pixel();
+        let rect = (left + (pw - w) / 2, ah as i32 - h - LEGEND_GAP / 2, w, h);
+        Ok(Layout { ranges, plot: (left, top, pw, ph), legend: Some(LegendAt::Outside { rect, at, line_h }) })
+    }
+
+    /// What the legend must not cover, in plot coordinates: every data point, points along each
+    /// drawn line (about every 3 pixels at the unextended ranges), and the reference lines (a
+    /// vertical one over the data's y range: above it, in added headroom, it may pass under the box).
+    fn obstacles(&self, data: &[Vec<(f64, f64)>], (x0, x1, y0, y1): Ranges, (pw, ph): (i32, i32)) -> Vec<(f64, f64)> {
+        let (sx, sy) = (pw as f64 / (x1 - x0), ph as f64 / (y1 - y0));
+        let mut out = Vec::new();
+        for (s, pts) in self.series.iter().zip(data) {
+            out.extend_from_slice(pts);
+            if s.style == Style::Points {
+                continue;
+            }
+            for w in pts.windows(2) {
+                let ((ax, ay), (bx, by)) = (w[0], w[1]);
+                let n = ((((bx - ax) * sx).hypot((by - ay) * sy)) / 3.0).ceil().clamp(1.0, 400.0) as usize;
+                out.extend((1..n).map(|k| {
+                    let t = k as f64 / n as f64;
+                    (ax + t * (bx - ax), ay + t * (by - ay))
+                }));
+            }
+        }
+        for m in &self.marks {
+            let a = match (m.vertical, self.log_x, self.log_y) {
+                (true, true, _) | (false, _, true) => m.at.log10(),
+                _ => m.at,
+            };
+            if !a.is_finite() {
+                continue;
+            }
+            let n = (if m.vertical { ph } else { pw } / 3).max(2) as usize;
+            out.extend((0..=n).map(|k| {
+                let t = k as f64 / n as f64;
+                if m.vertical { (a, y0 + t * (y1 - y0)) } else { (x0 + t * (x1 - x0), a) }
+            }));
+        }
+        out
+    }
+
+    /// The panel below its title (drawn centred over the whole panel, whatever the legend's place).
+    fn titled<'b>(&self, area: &Area<'b>) -> std::result::Result<Area<'b>, Box<dyn std::error::Error>> {
+        Ok(area.margin(10, 0, 0, 0).titled(&self.title, (FONT, font::TITLE))?)
+    }
+
+    /// The chart builder of [`Chart::axes`] (margins, label areas) on the area below the title, before the ranges.
+    /// `room`: pixels left free under the x-axis title and right of the plot (for a legend outside it).
+    fn builder<'a, 'b>(&self, area: &'a Area<'b>, (below, right): (i32, i32)) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+        let mut b = ChartBuilder::on(area);
+        b.margin(10)
+            .margin_top(0)
+            .margin_right(26 + right.max(0) as u32) // room for the last x tick label
+            .margin_bottom(10 + below.max(0) as u32)
+            .x_label_area_size(56)
+            .y_label_area_size(84);
+        b
     }
 
     /// The plotted range (x0, x1, y0, y1) in plot coordinates (log10 on a log axis):
     /// the data's, widened for horizontal reference lines, padded by 5 % in y unless fixed.
-    fn ranges(&self, data: &[Vec<(f64, f64)>]) -> (f64, f64, f64, f64) {
+    fn ranges(&self, data: &[Vec<(f64, f64)>]) -> Ranges {
         let all = data.iter().flatten();
         let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for &(x, y) in all {
@@ -281,7 +428,7 @@ impl Chart {
     }
 
     /// The mesh, tick labels and axis titles; returns the chart to draw into.
-    fn axes<'a, 'b>(&self, area: &'a Area<'b>, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> std::result::Result<Panel<'a, 'b>, Box<dyn std::error::Error>> {
+    fn axes<'a, 'b>(&self, area: &'a Area<'b>, (x0, x1, y0, y1): Ranges, room: (i32, i32)) -> std::result::Result<Panel<'a, 'b>, Box<dyn std::error::Error>> {
         // on a log axis spanning two decades or more, label whole powers of ten only
         let (log_x, log_y) = (self.log_x && x1 - x0 >= 2.0, self.log_y && y1 - y0 >= 2.0);
         let (short_x, short_y) = (self.log_x && !log_x, self.log_y && !log_y);
@@ -294,13 +441,7 @@ impl Chart {
                 crate::show::display::fmt_num((v * 1e6).round() / 1e6)
             }
         };
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FONT, font::TITLE))
-            .margin(10)
-            .margin_right(26) // room for the last x tick label
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let mut chart = self.builder(area, room).build_cartesian_2d(x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
@@ -316,20 +457,21 @@ impl Chart {
         Ok(chart)
     }
 
-    /// Each series as a line and/or markers, with its legend key; true when any series is named.
-    fn draw_series<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, data: Vec<Vec<(f64, f64)>>) -> std::result::Result<bool, Box<dyn std::error::Error>> {
-        let mut any_named = false;
-        for (i, (s, pts)) in self.series.iter().zip(data).enumerate() {
-            let k = s.color.unwrap_or(i);
-            let color = COLORS[k % COLORS.len()];
-            let style = ShapeStyle::from(color).stroke_width(if dash(k) == Some((3, 5)) { 3 } else { 2 });
-            let with_line = s.style != Style::Points;
-            let with_marker = s.style != Style::Line;
-            if with_marker {
-                let shape = marker_shape(k, 5);
+    /// Each series as a line and/or markers, with its legend key.
+    fn draw_series<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, data: Vec<Vec<(f64, f64)>>) -> DrawResult {
+        // every series' markers first, then the lines over them: a line that coincides with another
+        // series' markers (two step sizes with the same |x_n|) stays visible on top of them
+        for (i, (s, pts)) in self.series.iter().zip(&data).enumerate() {
+            if s.style != Style::Line {
+                let k = s.color.unwrap_or(i);
+                let (shape, color) = (marker_shape(k, 5), COLORS[k % COLORS.len()]);
                 chart.draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Polygon::new(shape.clone(), color.filled())))?;
             }
-            let anno = if !with_line {
+        }
+        for (i, (s, pts)) in self.series.iter().zip(data).enumerate() {
+            let k = s.color.unwrap_or(i);
+            let style = line_style(k);
+            let anno = if s.style == Style::Points {
                 chart.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             } else {
                 match dash(k) {
@@ -338,67 +480,219 @@ impl Chart {
                 }
             };
             if !s.name.is_empty() {
-                any_named = true;
-                // the key repeats the series' dash pattern and marker (a line 28 px long, marker in its middle)
-                let (on, off) = if with_line { dash(k).unwrap_or((28, 1)) } else { (1, 40) };
-                let key_style = if with_line { style } else { ShapeStyle::from(WHITE.mix(0.0)) };
-                let dot = if with_marker { marker_shape(k, 5).into_iter().map(|(a, b)| (a + 14, b)).collect() } else { vec![(14, 0); 3] };
-                anno.label(s.name.clone()).legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + DashedPathElement::new(vec![(0, 0), (28, 0)], on, off, key_style)
-                        + Polygon::new(dot.clone(), if with_marker { color.filled() } else { key_style })
-                });
+                let key = Key::series(k, s.style);
+                anno.label(s.name.clone()).legend(move |at| key_element!(key, at));
             }
         }
-        Ok(any_named)
+        Ok(())
     }
 
-    /// The reference lines (vline, hline), dark grey and dashed; true when any is named.
-    fn draw_marks<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> std::result::Result<bool, Box<dyn std::error::Error>> {
-        let mut any_named = false;
-        let grey = RGBColor(60, 60, 60);
+    /// The reference lines (vline, hline), dark grey and dashed.
+    fn draw_marks<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, (x0, x1, y0, y1): Ranges) -> DrawResult {
         for m in &self.marks {
             let a = if m.vertical { if self.log_x { m.at.log10() } else { m.at } } else if self.log_y { m.at.log10() } else { m.at };
             if !a.is_finite() {
                 continue;
             }
             let pts = if m.vertical { vec![(a, y0), (a, y1)] } else { vec![(x0, a), (x1, a)] };
-            let (on, off) = if m.vertical { (10, 6) } else { (4, 4) };
-            let anno = chart.draw_series(DashedLineSeries::new(pts, on, off, ShapeStyle::from(grey).stroke_width(2)))?;
+            let key = Key::mark(m.vertical);
+            let anno = chart.draw_series(DashedLineSeries::new(pts, key.on, key.off, key.line))?;
             if !m.name.is_empty() {
-                any_named = true;
-                anno.label(m.name.clone()).legend(move |(x, y)| {
-                    EmptyElement::at((x, y)) + DashedPathElement::new(vec![(0, 0), (28, 0)], on, off, ShapeStyle::from(grey).stroke_width(2))
-                });
+                anno.label(m.name.clone()).legend(move |at| key_element!(key, at));
             }
         }
-        Ok(any_named)
+        Ok(())
     }
 
-    /// The legend box, where asked, when anything is named.
-    fn draw_legend<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, any_named: bool) -> DrawResult {
-        let position = match self.legend {
-            Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
-            Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
-            Legend::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
-            Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
-            Legend::Hidden => None,
-        };
-        if let (true, Some(position)) = (any_named, position) {
-            chart
-                .configure_series_labels()
-                .label_font((FONT, font::LABEL))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(position)
-                .draw()?;
+    /// Every legend entry's key, in the legend's order.
+    fn keys(&self) -> Vec<Key> {
+        let series = self.series.iter().enumerate().filter(|(_, s)| !s.name.is_empty()).map(|(i, s)| Key::series(s.color.unwrap_or(i), s.style));
+        series.chain(self.marks.iter().filter(|m| !m.name.is_empty()).map(|m| Key::mark(m.vertical))).collect()
+    }
+
+    /// The legend outside the plot: `rect` on the panel, entry i's row (`line_h` high) starting at `at[i]` in the rect.
+    fn draw_legend_outside(&self, area: &Area, (x, y, w, h): (i32, i32, i32, i32), at: &[(i32, i32)], line_h: i32) -> DrawResult {
+        area.draw(&Rectangle::new([(x, y), (x + w, y + h)], BLACK))?;
+        let style = TextStyle::from((FONT, font::LABEL).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        for ((name, key), &(dx, dy)) in self.legend_entries().into_iter().zip(self.keys()).zip(at) {
+            let (ex, ey) = (x + dx, y + dy + line_h / 2);
+            area.draw(&key_element!(key, (ex, ey)))?;
+            area.draw(&Text::new(name.to_string(), (ex + LEGEND_KEY, ey), style.clone()))?;
         }
+        Ok(())
+    }
+
+    /// The legend box at (x, y) of the plotting area (from [`Chart::layout`]).
+    fn draw_legend<'a, 'b: 'a>(&self, chart: &mut Panel<'a, 'b>, (x, y, _, _): (i32, i32, i32, i32)) -> DrawResult {
+        chart
+            .configure_series_labels()
+            .label_font((FONT, font::LABEL))
+            .legend_area_size(LEGEND_KEY)
+            .margin(LEGEND_MARGIN)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::Coordinate(x, y))
+            .draw()?;
         Ok(())
     }
 }
 
+/// Plotted ranges (x0, x1, y0, y1) in plot coordinates (log10 on a log axis).
+type Ranges = (f64, f64, f64, f64);
+
+/// The legend box as plotters draws it: a key column of this width (the key is 28 pixels long, then a gap)...
+const LEGEND_KEY: i32 = 36;
+/// ... and this margin inside the border, around keys and text.
+const LEGEND_MARGIN: i32 = 10;
+/// Gap between the box and the edge of the plotting area.
+const LEGEND_INSET: i32 = 5;
+/// Least distance in pixels from a data point (or a point of a line) to the box: a marker's radius and a bit.
+const LEGEND_CLEAR: i32 = 8;
+
+/// Space between the x-axis title and a legend below the plot.
+const LEGEND_GAP: i32 = 8;
+
+/// Where the legend goes.
+#[derive(Clone, Debug, PartialEq)]
+enum LegendAt {
+    /// Inside the plotting area: (x, y, width, height) in pixels of the plotting area.
+    Inside((i32, i32, i32, i32)),
+    /// Below the plot (or right of it): `rect` (x, y, width, height) in pixels of the panel;
+    /// entry i's key starts at `at[i]` in the rect, its row `line_h` high.
+    Outside { rect: (i32, i32, i32, i32), at: Vec<(i32, i32)>, line_h: i32 },
+}
+
+/// Where one panel's parts go.
+#[derive(Clone, Debug, PartialEq)]
+struct Layout {
+    /// The plotted ranges, possibly extended to make room for the legend.
+    ranges: Ranges,
+    /// The plotting area on the panel: (left, top, width, height) in pixels.
+    plot: (i32, i32, i32, i32),
+    /// The legend's place; `None`: no legend.
+    legend: Option<LegendAt>,
+}
+
+impl Layout {
+    /// The legend's box (x, y, width, height) in pixels of the panel.
+    #[cfg(test)]
+    fn legend_on_panel(&self) -> Option<(i32, i32, i32, i32)> {
+        match self.legend.as_ref()? {
+            &LegendAt::Inside((x, y, w, h)) => Some((self.plot.0 + x, self.plot.1 + y, w, h)),
+            LegendAt::Outside { rect, .. } => Some(*rect),
+        }
+    }
+}
+
+/// The legend's place inside the plotting area, and the ranges (see [`Chart::layout`]):
+/// `obstacles` in plot coordinates, the plotting area `pw × ph` and the box `bw × bh` in pixels.
+/// Returns the ranges and the box's top-left corner in pixels of the plotting area, or `None`
+/// when no place is free even with headroom (the legend then goes below the plot).
+///
+/// In order: the corner asked for, another corner, or a place along the top or bottom edge, where
+/// nothing lies under the box; else the smallest extension of the y range, by at most
+/// [`MAX_HEADROOM`] of it, that frees a place: at its top (box along the top edge) or its bottom
+/// (along the bottom edge; not when that would add negative values to a linear axis whose data are all ≥ 0).
+fn place_legend(preferred: Legend, ranges: Ranges, (pw, ph): (i32, i32), (bw, bh): (i32, i32), obstacles: &[(f64, f64)], nonneg_y: bool) -> Option<(Ranges, (i32, i32))> {
+    use Legend::*;
+    if bw + 2 * LEGEND_INSET > pw || bh + 2 * LEGEND_INSET > ph {
+        return None;
+    }
+    let (x0, x1, y0, y1) = ranges;
+    let (left, right, top, bottom) = (LEGEND_INSET, pw - bw - LEGEND_INSET, LEGEND_INSET, ph - bh - LEGEND_INSET);
+    let corner = |c: Legend| match c {
+        UpperLeft => (left, top),
+        LowerLeft => (left, bottom),
+        LowerRight => (right, bottom),
+        _ => (right, top),
+    };
+    // positions every 8 pixels from `a` to `b`, both ends included, `b` first
+    let steps = |a: i32, b: i32| (0..=(b - a) / 8).map(move |k| b - 8 * k).chain(std::iter::once(a));
+    let px = |x: f64| (x - x0) / (x1 - x0) * pw as f64;
+    let py = |y: f64, (lo, hi): (f64, f64)| (hi - y) / (hi - lo) * ph as f64;
+    let clear = LEGEND_CLEAR as f64;
+    let span = |v: f64, from: i32, len: i32| (from as f64 - clear..=(from + len) as f64 + clear).contains(&v);
+    let covered = |(bx, by): (i32, i32)| obstacles.iter().any(|&(x, y)| span(px(x), bx, bw) && span(py(y, (y0, y1)), by, bh));
+    let mut free = vec![corner(preferred)];
+    free.extend([UpperRight, UpperLeft, LowerRight, LowerLeft].map(corner));
+    free.extend(steps(left, right).map(|x| (x, top)));
+    free.extend(steps(left, right).map(|x| (x, bottom)));
+    if let Some(&at) = free.iter().find(|&&at| !covered(at)) {
+        return Some((ranges, at));
+    }
+    // headroom: f is the fraction of the plot's height the box and its gaps take
+    let f = (LEGEND_INSET + bh + LEGEND_CLEAR + 2) as f64 / ph as f64;
+    let mut best: Option<(f64, Ranges, (i32, i32))> = None;
+    for bx in steps(left, right) {
+        let ys: Vec<f64> = obstacles.iter().filter(|&&(x, _)| span(px(x), bx, bw)).map(|&(_, y)| y).collect();
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let up = y1.max((hi - f * y0) / (1.0 - f));
+        let down = y0.min((lo - f * y1) / (1.0 - f));
+        let mut options = vec![((up - y1) / (y1 - y0), (x0, x1, y0, up), (bx, top))];
+        if !(nonneg_y && down < 0.0) {
+            options.push(((y0 - down) / (y1 - y0), (x0, x1, down, y1), (bx, bottom)));
+        }
+        for (cost, r, at) in options {
+            if cost.is_finite() && cost <= MAX_HEADROOM && best.is_none_or(|b| cost < b.0) {
+                best = Some((cost, r, at));
+            }
+        }
+    }
+    best.map(|(_, r, at)| (r, at))
+}
+
+/// The largest extension of the y range (a fraction of it) made for a legend inside the plot.
+const MAX_HEADROOM: f64 = 0.6;
+
 /// One panel's chart: f64 axes on a bitmap.
 type Panel<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// The line style of series `k`: its colour, 3 pixels wide when dotted (so dots show), else 2.
+fn line_style(k: usize) -> ShapeStyle {
+    ShapeStyle::from(COLORS[k % COLORS.len()]).stroke_width(if dash(k) == Some((3, 5)) { 3 } else { 2 })
+}
+
+/// A legend key: a line 28 pixels long in the series' dash pattern and style, with the series'
+/// marker in its middle (for series drawn with markers), so the key looks like the series.
+#[derive(Clone, Debug)]
+struct Key {
+    on: u32,
+    off: u32,
+    line: ShapeStyle,
+    marker: Vec<(i32, i32)>,
+    fill: ShapeStyle,
+}
+
+impl Key {
+    /// The key of series `k` drawn as `style`.
+    fn series(k: usize, style: Style) -> Key {
+        let with_line = style != Style::Points;
+        let (on, off) = if with_line { dash(k).unwrap_or((28, 1)) } else { (1, 40) };
+        let line = if with_line { line_style(k) } else { ShapeStyle::from(WHITE.mix(0.0)) };
+        let marker = if style != Style::Line { marker_shape(k, 5).into_iter().map(|(a, b)| (a + 14, b)).collect() } else { vec![(14, 0); 3] };
+        let fill = if style != Style::Line { COLORS[k % COLORS.len()].filled() } else { line };
+        Key { on, off, line, marker, fill }
+    }
+
+    /// The key of a reference line: dark grey, long dashes when vertical, short when horizontal.
+    fn mark(vertical: bool) -> Key {
+        let (on, off) = if vertical { (10, 6) } else { (4, 4) };
+        let line = ShapeStyle::from(RGBColor(60, 60, 60)).stroke_width(2);
+        Key { on, off, line, marker: vec![(14, 0); 3], fill: ShapeStyle::from(WHITE.mix(0.0)) }
+    }
+}
+
+/// A [`Key`] as one element whose left end is at pixel `at` (a macro: the element's type depends on the backend).
+macro_rules! key_element {
+    ($key:expr, $at:expr) => {
+        EmptyElement::at($at) + DashedPathElement::new(vec![(0, 0), (28, 0)], $key.on, $key.off, $key.line) + Polygon::new($key.marker.clone(), $key.fill)
+    };
+}
+use key_element;
 
 /// Outline of marker `k` (circle, triangle, square, diamond) as pixel offsets from its centre.
 fn marker_shape(k: usize, size: i32) -> Vec<(i32, i32)> {
@@ -453,6 +747,94 @@ mod tests {
         // non-finite points are dropped, not an error
         Chart::new("nan").line("s", &[1.0, 2.0, 3.0], &[1.0, f64::NAN, f64::INFINITY]).figure(200, 100).unwrap();
     }
+
+    /// `chart` drawn on a `w × h` bitmap, with or without its legend box (same layout either way).
+    fn render(chart: &Chart, w: u32, h: u32, with_legend: bool) -> (Vec<u8>, Layout) {
+        crate::show::display::register_font().unwrap();
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        let layout = {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            let l = chart.draw_with(&root, with_legend).unwrap();
+            root.present().unwrap();
+            l
+        };
+        (buf, layout)
+    }
+
+    /// Pixels of the legend's box (in figure pixels) that show data: a colour (a series) or a dark
+    /// grey (a reference line), as opposed to the white background and the light grey grid.
+    fn data_pixels_under_legend(chart: &Chart, w: u32, h: u32) -> (usize, usize) {
+        let (bare, layout) = render(chart, w, h, false);
+        let (with, _) = render(chart, w, h, true);
+        let (px, py, bw, bh) = layout.legend_on_panel().expect("the chart has a legend");
+        let (mut data, mut changed) = (0, 0);
+        for y in py..py + bh {
+            for x in px..px + bw {
+                let i = 3 * (y as usize * w as usize + x as usize);
+                let (r, g, b) = (bare[i], bare[i + 1], bare[i + 2]);
+                let (hi, lo) = (r.max(g).max(b), r.min(g).min(b));
+                if hi - lo > 30 || hi < 150 {
+                    data += 1;
+                }
+                changed += usize::from(bare[i..i + 3] != with[i..i + 3]);
+            }
+        }
+        (data, changed)
+    }
+
+    #[test]
+    fn legends_cover_no_data() {
+        // ps3's step-size figure: |x_n| = |1 - 10 eta|^n on a log axis fills every corner
+        let n: Vec<f64> = (0..=60).map(f64::from).collect();
+        let mut steps = Chart::new("gradient descent on 5x^2").labels("step n", "|x_n|").log_y().legend(Legend::LowerLeft);
+        for eta in [0.001, 0.05, 0.15, 0.19, 0.21] {
+            let y: Vec<f64> = n.iter().map(|&k| (1.0f64 - 10.0 * eta).abs().powf(k)).collect();
+            steps = steps.series_with(&format!("eta = {eta}"), &n, &y, Style::LinePoints);
+        }
+        // ps1's shrink factors: steps from 0 to 1 across a log x axis, plus points, asked for lower right
+        let lam: Vec<f64> = (0..=120).map(|k| 10f64.powf(-4.0 + 8.0 * k as f64 / 120.0)).collect();
+        let mut shrink = Chart::new("shrink factor").labels("lambda", "factor").log_x().legend(Legend::LowerRight);
+        for mu in [0.01, 0.1, 1.0, 10.0] {
+            shrink = shrink.line(&format!("mu = {mu}"), &lam, &lam.iter().map(|l| l / (l + mu)).collect::<Vec<_>>());
+        }
+        let eig = [1e-3, 7e-3, 0.05, 0.37, 2.0, 9.0, 40.0, 300.0];
+        shrink = shrink.points("eigenvalues, mu = 1", &eig, &eig.iter().map(|l| l / (l + 1.0)).collect::<Vec<_>>());
+        // learning curves with a kept epoch and a target line
+        let ep: Vec<f64> = (1..=40).map(f64::from).collect();
+        let curve = |a: f64, b: f64| ep.iter().map(|e| a + b / e).collect::<Vec<f64>>();
+        let curves = Chart::new("error rate").labels("epoch", "%")
+            .series_with("train", &ep, &curve(5.0, 40.0), Style::LinePoints)
+            .series_with("valid", &ep, &curve(12.0, 35.0), Style::LinePoints)
+            .series_with("test", &ep, &curve(13.0, 35.0), Style::LinePoints)
+            .vline("kept: epoch 25", 25.0)
+            .hline("target 35 %", 35.0);
+        for (chart, w, h) in [(&steps, 560, 420), (&shrink, 560, 420), (&curves, 560, 400), (&steps, 400, 300), (&shrink, 400, 300)] {
+            if let Ok(d) = std::env::var("LEGEND_TEST_PNG") {
+                chart.figure(w, h).unwrap().save(format!("{d}/{}-{w}.png", chart.title.len())).unwrap();
+            }
+            let (data, changed) = data_pixels_under_legend(chart, w, h);
+            assert_eq!(data, 0, "{}: {data} data pixels under the legend at {w}x{h}", chart.title);
+            assert!(changed > 500, "{}: the legend was not drawn where the layout says ({changed} pixels)", chart.title);
+        }
+        // the three ways: a free place, headroom (the curves' kept epoch is at the right, the
+        // target line across), below the plot (the shrink factors fill every corner)
+        let kind = |c: &Chart, w, h| {
+            let (_, l) = render(c, w, h, true);
+            match l.legend {
+                Some(LegendAt::Inside(_)) if l.ranges == c.ranges(&c.transformed()) => "free",
+                Some(LegendAt::Inside(_)) => "headroom",
+                Some(LegendAt::Outside { rect, .. }) if rect.1 > l.plot.1 + l.plot.3 => "below",
+                Some(LegendAt::Outside { .. }) => "beside",
+                None => "none",
+            }
+        };
+        let kinds = [kind(&steps, 560, 420), kind(&curves, 560, 400), kind(&shrink, 560, 420), kind(&steps, 400, 300)];
+        assert_eq!(kinds, ["free", "headroom", "below", "beside"]);
+        // no legend: hidden, or nothing named
+        assert_eq!(render(&steps.clone().legend(Legend::Hidden), 400, 300, true).1.legend, None);
+        assert_eq!(render(&Chart::new("t").line("", &[0.0, 1.0], &[0.0, 1.0]), 400, 300, true).1.legend, None);
+    }
+
 }
 
 /// Two panels from a training history: error rate and average loss against the epoch,
@@ -517,27 +899,7 @@ pub fn learning_curves_marked(
     if let Some(t) = target_error {
         err = err.hline(&format!("target {} %", crate::display::fmt_num(100.0 * t)), 100.0 * t);
     }
-    // room above the curves (and the target line) for the legend box, so it hides none of them
-    let err = with_legend_room(err);
-    let loss = with_legend_room(loss);
     grid(&[err, loss], 2, 560, 400)
-}
-
-/// A y range that leaves the top of the panel to an upper-right legend: the data's range
-/// (and any horizontal reference line), extended upwards until the legend's entries fit above it.
-fn with_legend_room(chart: Chart) -> Chart {
-    let ys = chart.series.iter().flat_map(|s| s.y.iter().copied())
-        .chain(chart.marks.iter().filter(|m| !m.vertical).map(|m| m.at))
-        .filter(|v| v.is_finite());
-    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-    let entries = chart.series.iter().filter(|s| !s.name.is_empty()).count() + chart.marks.iter().filter(|m| !m.name.is_empty()).count();
-    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) || chart.log_y {
-        return chart;
-    }
-    // an entry is about 11 % of the panel's height: solve legend height <= headroom for the headroom
-    let f = (0.11 * entries as f64).min(0.7);
-    let span = hi - lo;
-    chart.y_range(lo - 0.05 * span, hi + (0.05 + f * 1.05 / (1.0 - f)) * span)
 }
 
 /// One decision-region panel: the class a classifier predicts at each point of a

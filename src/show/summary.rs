@@ -57,7 +57,10 @@ pub fn write_gradcheck_csv(check: &GradCheck, path: impl AsRef<Path>) -> Result<
 }
 
 /// The first trained epoch, the kept epoch `best` and the last epoch of a run (each once,
-/// in epoch order), with error rates in % and average losses; the best valid error is marked.
+/// in epoch order), with error rates in % and average losses (train, valid and, when the
+/// run has them, test: the header names each group once). The epoch column says which
+/// row is which: "(first)", "(kept)" (the best valid error) and "(last)". Short headers and
+/// numbers (errors to 2 decimals, losses to 4) keep every row on one line of the PDF.
 pub fn history_table(history: &[EpochMetrics], best: usize) -> Result<Table> {
     let last = history.last().ok_or_else(|| Error::Empty("the training history is empty".into()))?.epoch;
     if !history.iter().any(|m| m.epoch == best) {
@@ -68,26 +71,27 @@ pub fn history_table(history: &[EpochMetrics], best: usize) -> Result<Table> {
     epochs.sort_unstable();
     epochs.dedup();
     let has_test = history.iter().any(|m| !m.test_error.is_nan());
-    let mut header = vec!["epoch", "", "train error", "valid error"];
+    // "error %: train | valid | test | loss: train | valid | test": each group named once
+    let mut header = vec!["epoch", "error %: train", "valid"];
     if has_test {
-        header.push("test error");
+        header.push("test");
     }
-    header.extend(["train loss", "valid loss"]);
+    header.extend(["loss: train", "valid"]);
     if has_test {
-        header.push("test loss");
+        header.push("test");
     }
     let mut t = Table::new(&header);
-    let pct = |v: f64| format!("{:.2} %", 100.0 * v);
+    let pct = |v: f64| format!("{:.2}", 100.0 * v);
     let loss = |v: f64| format!("{v:.4}");
     for e in epochs {
         let m = history.iter().find(|m| m.epoch == e).expect("epoch taken from the history");
-        let what = [(first, "first"), (best, "kept (best valid)"), (last, "last")]
+        let what = [(first, "first"), (best, "kept"), (last, "last")]
             .iter()
             .filter(|(k, _)| *k == e)
             .map(|(_, w)| *w)
             .collect::<Vec<_>>()
             .join(", ");
-        let mut r = vec![e.to_string(), what, pct(m.train_error), pct(m.valid_error)];
+        let mut r = vec![format!("{e} ({what})"), pct(m.train_error), pct(m.valid_error)];
         if has_test {
             r.push(pct(m.test_error));
         }
@@ -128,9 +132,18 @@ mod tests {
         let m = |epoch: usize, v: f64| EpochMetrics { epoch, train_error: v, train_loss: v, train_reg_loss: v, valid_error: v, valid_loss: v, test_error: f64::NAN, test_loss: f64::NAN, seconds: 0.0 };
         let h = vec![m(0, 0.9), m(1, 0.5), m(2, 0.2), m(3, 0.3)];
         let t = history_table(&h, 2).unwrap();
-        assert_eq!(t.rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), ["1", "2", "3"]);
-        assert_eq!(t.rows[1][1], "kept (best valid)");
-        assert_eq!(t.header.len(), 6);
+        assert_eq!(t.rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), ["1 (first)", "2 (kept)", "3 (last)"]);
+        assert_eq!(t.rows[1][1], "20.00");
+        assert_eq!(t.header.len(), 5);
+        assert_eq!(history_table(&h, 1).unwrap().rows[0][0], "1 (first, kept)");
+        // one row of the PDF: the Markdown rows, header included, fit pandoc's 72 columns (no wrapping)
+        let mut full = h.clone();
+        for r in full.iter_mut() {
+            (r.test_error, r.test_loss) = (0.1234, 0.5678);
+        }
+        full.push(m(100, 0.123456));
+        let md = history_table(&full, 2).unwrap().to_markdown();
+        assert!(md.lines().all(|l| l.chars().count() <= 72), "{md}");
         assert!(history_table(&h, 7).is_err());
         assert!(history_table(&[], 0).is_err());
     }
