@@ -24,9 +24,9 @@ impl Backend {
     pub const ALL: [Backend; 3] = [Backend::MatrixmultiplySharded, Backend::GemmCrate, Backend::GemmCrateSharded];
     pub fn name(self) -> &'static str {
         match self {
-            Backend::MatrixmultiplySharded => "matrixmultiply 0.3, hidden units sharded (the engine today)",
-            Backend::GemmCrate => "gemm 0.17, its own threads",
-            Backend::GemmCrateSharded => "gemm 0.17, hidden units sharded",
+            Backend::MatrixmultiplySharded => "matrixmultiply 0.3, hidden units sharded",
+            Backend::GemmCrate => "gemm 0.19, its own threads",
+            Backend::GemmCrateSharded => "gemm 0.19, hidden units sharded",
         }
     }
 }

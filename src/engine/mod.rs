@@ -98,13 +98,88 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 /// C ← A B (β = 0): every matrix product of the engine goes through this one function, so the
-/// GEMM backend is chosen here and nowhere else. Today: ndarray's `general_mat_mul`, i.e.
-/// matrixmultiply 0.3 single-threaded (AVX-512/AVX2 kernels picked at run time), one call per
-/// shard of hidden units. Chosen by measurement against matrixmultiply's own threading, the
-/// `gemm` crate (sharded and with its own threads) and numpy's OpenBLAS at the MLP's shapes:
-/// BENCHMARKS.md, "GEMM backend".
+/// GEMM backend is chosen here and nowhere else, once per process ([`backend`]), always the same
+/// on one machine (so a seed gives the same numbers run to run): matrixmultiply 0.3 through
+/// ndarray's `general_mat_mul`, single-threaded, one call per shard of hidden units; with the
+/// `gemm` feature (default, off in the notebooks) f64 products on x86 CPUs without AVX-512 go to
+/// the gemm crate 0.19 instead, also single-threaded per shard, when every side is ≥ 16. Chosen by measurement on two CPU
+/// families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k, B k × n, C m × n, any strides.
 fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
+    // gemm's special paths for small or thin products round differently with the operands'
+    // strides, so those (cheap) stay on matrixmultiply: the broadcast and the per-minibatch
+    // epoch then agree bit for bit (tested in epoch.rs)
+    #[cfg(feature = "gemm")]
+    if backend::<F>() == Backend::GemmCrate && a.nrows().min(a.ncols()).min(b.ncols()) >= GEMM_MIN_DIM {
+        return gemm_crate(a, b, c);
+    }
     general_mat_mul(F::one(), a, b, F::zero(), c);
+}
+
+/// Products with a side shorter than this stay on matrixmultiply (see [`matmul`]).
+#[cfg(feature = "gemm")]
+const GEMM_MIN_DIM: usize = 16;
+
+/// The two GEMM backends [`matmul`] can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// matrixmultiply 0.3 (through ndarray's `general_mat_mul`).
+    Matrixmultiply,
+    /// The gemm crate 0.19 (feature `gemm`).
+    GemmCrate,
+}
+
+/// The backend [`matmul`] uses for element type `F` on this machine: the gemm crate for f64 when
+/// the `gemm` feature is on and the CPU is x86 without AVX-512, else matrixmultiply.
+pub fn backend<F: Real>() -> Backend {
+    let is_f64 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
+    if cfg!(feature = "gemm") && is_f64 && !has_avx512() {
+        Backend::GemmCrate
+    } else {
+        Backend::Matrixmultiply
+    }
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: OnceLock<bool> = OnceLock::new();
+        *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    true
+}
+
+/// C ← A B with the gemm crate, single-threaded (the engine's threads are its shards).
+#[cfg(feature = "gemm")]
+fn gemm_crate<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert_eq!((b.nrows(), c.dim()), (k, (m, n)), "matmul: shapes (m x k)(k x n) -> m x n");
+    // SAFETY: the pointers and strides come from live ndarray views of the shapes checked
+    // above; C is borrowed mutably, so it aliases neither A nor B; F is f32 or f64, the
+    // element types gemm dispatches on (by TypeId) when the conjugation flags are false.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c.strides()[1],
+            c.strides()[0],
+            false,
+            a.as_ptr(),
+            a.strides()[1],
+            a.strides()[0],
+            b.as_ptr(),
+            b.strides()[1],
+            b.strides()[0],
+            F::zero(),
+            F::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
 }
 
 /// The hidden units per shard: one shard per thread.
@@ -363,6 +438,40 @@ mod tests {
 
     fn to32(net: &Mlp<f64>) -> Mlp<f32> {
         Mlp::new(net.w1.mapv(|v| v as f32), net.b1.mapv(|v| v as f32), net.w2.mapv(|v| v as f32), net.b2.mapv(|v| v as f32)).unwrap()
+    }
+
+    /// The backend rule: matrixmultiply for f32 everywhere; for f64 the gemm crate exactly when
+    /// the feature is on and the CPU (x86) has no AVX-512.
+    #[test]
+    fn backend_rule() {
+        assert_eq!(backend::<f32>(), Backend::Matrixmultiply);
+        let gemm_f64 = cfg!(feature = "gemm") && !has_avx512();
+        assert_eq!(backend::<f64>() == Backend::GemmCrate, gemm_f64);
+    }
+
+    /// The gemm crate's product equals matrixmultiply's on every memory layout the engine
+    /// passes (row-major, transposed views, column slices), whichever backend this CPU uses.
+    #[cfg(feature = "gemm")]
+    #[test]
+    fn gemm_crate_matches_matrixmultiply() {
+        let a = rng::randn((13, 70), &mut rng::seeded(3));
+        let b = rng::randn((70, 29), &mut rng::seeded(4));
+        let bt = column_major(&b);
+        let at = a.t().to_owned();
+        for (av, bv) in [(a.view(), b.view()), (at.t(), bt.view()), (a.view(), b.slice(ndarray::s![.., 5..17]))] {
+            let mut want = Array2::zeros((av.nrows(), bv.ncols()));
+            general_mat_mul(1.0, &av, &bv, 0.0, &mut want);
+            let mut got = Array2::from_elem(want.raw_dim(), f64::NAN);
+            gemm_crate(&av, &bv, &mut got.view_mut());
+            let gap = (&got - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(gap < 1e-12, "gemm crate vs matrixmultiply: {gap:e}");
+        }
+        let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+        let mut want = Array2::zeros((13, 29));
+        general_mat_mul(1.0f32, &a32.view(), &b32.view(), 0.0, &mut want);
+        let mut got = Array2::from_elem((13, 29), f32::NAN);
+        gemm_crate(&a32.view(), &b32.view(), &mut got.view_mut());
+        assert!((&got - &want).iter().all(|v| v.abs() < 1e-4));
     }
 
     proptest! {
