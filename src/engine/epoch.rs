@@ -27,7 +27,7 @@ use super::{add_shard_penalty_grad, backward_shard, cross_entropy_head, forward_
 use crate::core::error::{ensure_param, ensure_shape, Result};
 use crate::core::mlp::{ElasticNet, Grads, Mlp};
 use crate::core::Real;
-use ndarray::{s, Array1, Array2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{s, Array1, Array2, ArrayView, ArrayViewMut, ArrayViewMut1, ArrayViewMut2, Axis, Dimension, Zip};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -211,26 +211,15 @@ pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut
                 backward_shard(&xb.view(), &g_oa, shard.w2.view(), None, bufs, (&mut gw1.view_mut(), &mut gb1.view_mut(), &mut gw2.view_mut()));
                 add_shard_penalty_grad(shard.w1.view(), shard.w2.view(), update.reg, &mut gw1, &mut gw2);
                 // the update of shard s (and of this thread's copy of b2), as in `sgd_step`
-                let lr = update.lr;
-                match (&mut shard.velocity, &mut vb2) {
-                    (Some((vw1, vb1, vw2)), Some(vb2)) => {
-                        let mu = update.momentum;
-                        Zip::from(vw1.view_mut()).and(&gw1).for_each(|v, &g| *v = mu * *v + g);
-                        Zip::from(vw2.view_mut()).and(&gw2).for_each(|v, &g| *v = mu * *v + g);
-                        vb1.zip_mut_with(&gb1, |v, &g| *v = mu * *v + g);
-                        vb2.zip_mut_with(&gb2, |v, &g| *v = mu * *v + g);
-                        Zip::from(shard.w1.view_mut()).and(vw1.view()).for_each(|w, &d| *w -= lr * d);
-                        Zip::from(shard.w2.view_mut()).and(vw2.view()).for_each(|w, &d| *w -= lr * d);
-                        shard.b1.scaled_add(-lr, &vb1.view());
-                        b2.scaled_add(-lr, &vb2.view());
-                    }
-                    _ => {
-                        Zip::from(shard.w1.view_mut()).and(&gw1).for_each(|w, &d| *w -= lr * d);
-                        Zip::from(shard.w2.view_mut()).and(&gw2).for_each(|w, &d| *w -= lr * d);
-                        shard.b1.scaled_add(-lr, &gb1);
-                        b2.scaled_add(-lr, &gb2);
-                    }
-                }
+                let (lr, mu) = (update.lr, update.momentum);
+                let (vw1, vb1, vw2) = match shard.velocity.as_mut() {
+                    Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+                    None => (None, None, None),
+                };
+                descend(shard.w1.view_mut(), vw1.map(|v| (v.view_mut(), mu)), gw1.view(), lr);
+                descend(shard.w2.view_mut(), vw2.map(|v| (v.view_mut(), mu)), gw2.view(), lr);
+                descend(shard.b1.view_mut(), vb1.map(|v| (v.view_mut(), mu)), gb1.view(), lr);
+                descend(b2.view_mut(), vb2.as_mut().map(|v| (v.view_mut(), mu)), gb2.view(), lr);
             }
             Some((total / batches.len().max(1) as f64, b2, vb2))
         });
@@ -243,6 +232,18 @@ pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut
         }
         Ok(loss)
     })
+}
+
+/// The update of [`sgd_step`] for one array: θ ← θ − η g, or with a velocity (v, μ) the
+/// momentum step v ← μ v + g, θ ← θ − η v.
+fn descend<F: Real, D: Dimension>(mut w: ArrayViewMut<F, D>, velocity: Option<(ArrayViewMut<F, D>, F)>, g: ArrayView<F, D>, lr: F) {
+    match velocity {
+        Some((mut v, mu)) => {
+            Zip::from(&mut v).and(&g).for_each(|v, &g| *v = mu * *v + g);
+            Zip::from(&mut w).and(&v).for_each(|w, &d| *w -= lr * d);
+        }
+        None => Zip::from(&mut w).and(&g).for_each(|w, &d| *w -= lr * d),
+    }
 }
 
 #[cfg(test)]

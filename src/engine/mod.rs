@@ -102,8 +102,9 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// on one machine (so a seed gives the same numbers run to run): matrixmultiply 0.3 through
 /// ndarray's `general_mat_mul`, single-threaded, one call per shard of hidden units; with the
 /// `gemm` feature (default, off in the notebooks) f64 products on x86 CPUs without AVX-512 go to
-/// the gemm crate 0.19 instead, also single-threaded per shard, when every side is ≥ 16. Chosen by measurement on two CPU
-/// families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k, B k × n, C m × n, any strides.
+/// the gemm crate 0.19 instead, also single-threaded per shard, when every side is ≥ 16. Chosen
+/// by measurement on two CPU families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k, B k × n,
+/// C m × n, any strides.
 fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
     // gemm's special paths for small or thin products round differently with the operands'
     // strides, so those (cheap) stay on matrixmultiply: the broadcast and the per-minibatch
@@ -140,10 +141,10 @@ pub fn backend<F: Real>() -> Backend {
 }
 
 fn has_avx512() -> bool {
+    // the standard library caches the CPUID answer
     #[cfg(target_arch = "x86_64")]
     {
-        static AVX512: OnceLock<bool> = OnceLock::new();
-        *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
+        std::arch::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
     true
