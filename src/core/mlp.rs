@@ -158,6 +158,16 @@ impl<F: Real> Grads<F> {
         m
     }
 
+    /// ∂L/∂x of example `k` (length d): row `k` of the input gradient. An error when the
+    /// input gradient was not computed (`bprop_batch(…, input_grad: false)`) or `k` ≥ K.
+    pub fn input_of(&self, k: usize) -> Result<Array1<F>> {
+        let gx = self.x.as_ref().ok_or_else(|| {
+            Error::Shape("these gradients hold no input gradient: use bprop, or bprop_batch with input_grad = true".into())
+        })?;
+        ensure_shape(k < gx.nrows(), || format!("example {k} asked for, but the input gradient has {} rows (K)", gx.nrows()))?;
+        Ok(gx.row(k).to_owned())
+    }
+
     /// The parameter gradients as dynamic arrays in the order W1, b1, W2, b2.
     pub fn to_dyn(&self) -> Vec<ArrayD<F>> {
         vec![self.w1.clone().into_dyn(), self.b1.clone().into_dyn(), self.w2.clone().into_dyn(), self.b2.clone().into_dyn()]
@@ -524,11 +534,22 @@ pub(crate) mod tests {
             lsum += li;
             let gi = net.bprop(x.row(i), c, &cache).unwrap();
             w1 += &gi.w1;
-            let gx = gi.x.unwrap();
-            assert!((gx.row(0).to_owned() / 6.0 - g.x.as_ref().unwrap().row(i)).iter().all(|v| v.abs() < 1e-15));
+            let gx = gi.input_of(0).unwrap();
+            assert!((gx / 6.0 - g.input_of(i).unwrap()).iter().all(|v| v.abs() < 1e-15));
         }
         assert!((lsum / 6.0 - l).abs() < 1e-14);
         assert!((w1 / 6.0 - &g.w1).iter().all(|v| v.abs() < 1e-15));
+    }
+
+    #[test]
+    fn input_of_names_what_is_missing() {
+        let net = Mlp::<f64>::init(5, 7, 3, 4).unwrap();
+        let (x, y) = batch(6, 5, 3, 9);
+        let (_, without) = net.loss_grad_loop(x.view(), &y, &ElasticNet::none(), false).unwrap();
+        assert!(without.input_of(0).unwrap_err().to_string().contains("input_grad = true"));
+        let (_, with) = net.loss_grad_loop(x.view(), &y, &ElasticNet::none(), true).unwrap();
+        assert_eq!(with.input_of(5).unwrap(), with.x.as_ref().unwrap().row(5));
+        assert!(with.input_of(6).unwrap_err().to_string().contains("6 rows"));
     }
 
     #[test]
