@@ -11,6 +11,7 @@ Both files are written under a temporary name and renamed when complete.
 """
 import copy
 import datetime
+import html as htmllib
 import re
 import shutil
 import subprocess
@@ -81,9 +82,86 @@ def coalesced(nb):
             else:
                 outs.append(o)
         if c.cell_type == "code":
+            # a cell of evcxr commands only (`:opt 0`) answers "Optimization: 0": session talk, not report
+            if all(l.startswith(":") for l in c.source.split("\n") if l.strip()):
+                outs = [o for o in outs if o.output_type != "stream"]
             c.outputs = outs
             # the grader's marker comments are for the student edition, not for the reader
             c.source = "\n".join(l for l in c.source.split("\n") if not GRADER_MARKER.match(l))
+    return nb
+
+
+# Heights for with_needspace(), in points, as the template sets them: code and text outputs
+# at \footnotesize (11 pt a line, about 118 characters fit), figures at most the text width
+# (17 cm) and 0.42 of the text height (24.7 cm), Markdown tables about 14 pt a row.
+LINE_PT, LINE_CHARS, BOX_PT, ROW_PT = 11.0, 118, 14.0, 14.0
+TEXT_W_PT, TEXT_H_PT = 482.0, 700.0
+FIG_H = 0.42  # a figure's largest height, as a fraction of the text height (backprop.tex.j2)
+# what a moved cell may leave blank: less than half a page (a figure's cell fits: 14 + 11 + 20 + 294 pt)
+NEEDSPACE_MAX_PT = 0.49 * TEXT_H_PT
+
+
+def _lines(text):
+    return sum(max(1, -(-len(l) // LINE_CHARS)) for l in text.rstrip("\n").split("\n")) if text.strip() else 0
+
+
+def _png_height_pt(b64):
+    import base64
+    import struct
+
+    head = base64.b64decode(b64[:64])
+    w, h = struct.unpack(">II", head[16:24])  # the IHDR chunk
+    return min(TEXT_W_PT / w, FIG_H * TEXT_H_PT / h) * h
+
+
+def cell_height_pt(cell):
+    """An estimate of the printed height of a code cell, its input box and its outputs."""
+    h = BOX_PT + _lines(cell.source) * LINE_PT
+    for o in cell.get("outputs", []):
+        if o.output_type == "stream":
+            h += BOX_PT + _lines(o.text) * LINE_PT
+        elif o.output_type in ("display_data", "execute_result"):
+            d = o.get("data", {})
+            if "image/png" in d:
+                h += 20 + _png_height_pt(d["image/png"])
+            elif "text/markdown" in d:
+                h += 24 + ROW_PT * sum(1 for l in d["text/markdown"].split("\n") if l.startswith("|"))
+            elif "text/plain" in d:
+                h += BOX_PT + _lines(d["text/plain"]) * LINE_PT
+    return h
+
+
+TRAILING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def split_trailing_result(cell):
+    """[cell] or, for a cell too long for one \\needspace whose last line is a bare variable
+    (`fig`, `table`) that evcxr displays, [the cell without that line and its result, that
+    line with its result]: the same code in two boxes, so the figure or table is printed right
+    below the line that shows it, not a page after the cell's last visible line."""
+    lines = cell.source.rstrip("\n").split("\n")
+    results = [o for o in cell.get("outputs", []) if o.output_type == "execute_result"]
+    if len(lines) < 2 or not TRAILING_NAME.match(lines[-1].strip()) or len(results) != 1 or cell_height_pt(cell) <= NEEDSPACE_MAX_PT:
+        return [cell]
+    head, tail = copy.deepcopy(cell), copy.deepcopy(cell)
+    head.source, head.outputs = "\n".join(lines[:-1]), [o for o in cell.outputs if o.output_type != "execute_result"]
+    tail.source, tail.outputs = lines[-1], results
+    return [head, tail]
+
+
+def with_needspace(nb):
+    """A copy of nb in which each code cell that fits in NEEDSPACE_MAX_PT is preceded by a raw
+    LaTeX \\needspace of its height: when the rest of the page cannot hold the cell and its
+    output, both start on the next page instead of the output landing alone after the break."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for c in [part for c in nb.cells for part in (split_trailing_result(c) if c.cell_type == "code" else [c])]:
+        if c.cell_type == "code" and c.get("outputs"):
+            h = cell_height_pt(c)
+            if h <= NEEDSPACE_MAX_PT:
+                cells.append(nbformat.v4.new_raw_cell(f"\\needspace{{{h:.0f}pt}}", metadata={"raw_mimetype": "text/latex"}))
+        cells.append(c)
+    nb.cells = cells
     return nb
 
 
@@ -199,7 +277,7 @@ def build_pdf(executed, out_dir):
     BUILD.mkdir(parents=True)
     preamble, bodies = None, []
     for nb, path in executed:
-        tex = latex_of(coalesced(nb), path.stem)
+        tex = latex_of(with_needspace(coalesced(nb)), path.stem)
         pre, body = split(tex)
         preamble = preamble or pre
         body = HEADING.sub(lambda m: "\\" + HEADING_SHIFT[m.group(1)] + m.group(2) + "{", body)
@@ -262,7 +340,22 @@ def build_html(executed, out_dir):
     for nb, _ in executed:
         merged.cells.extend(coalesced(nb).cells)
     ex = HTMLExporter(template_name="lab", embed_images=True)
+    ex.exclude_input_prompt = True   # as in the PDF: no In [4]: / Out[4]: margins
+    ex.exclude_output_prompt = True
     html, _ = ex.from_notebook_node(merged, resources={"metadata": {"name": "report"}})
+    # alt text: the figure's number and chapter instead of the template's "No description has been provided"
+    state = {"h1": 0, "fig": 0}  # the first <h1> is the cover's, then one per chapter
+
+    def alt(m):
+        if m.group(0).startswith("<h1"):
+            state["h1"] += 1
+            return m.group(0)
+        state["fig"] += 1
+        ch = max(1, state["h1"] - 1)
+        title = htmllib.escape(chapter_title(executed[min(ch, len(executed)) - 1][0]), quote=True)
+        return f'alt="Figure {state["fig"]} (chapter {ch}, {title}): the output of the code above"'
+
+    html = re.sub(r'<h1[ >]|alt="No description has been provided for this image"', alt, html)
     # replace the template's MathJax 2 from a CDN by MathJax 3, inlined: the file is self-contained
     a, b = html.find("<!-- Load mathjax -->"), html.find("<!-- End of mathjax configuration -->")
     if a < 0 or b < 0:

@@ -77,7 +77,7 @@ pub mod font {
 
 /// Dash pattern (dash length, gap) of series `k`; `None` = solid.
 fn dash(k: usize) -> Option<(u32, u32)> {
-    [None, Some((14, 7)), Some((3, 5)), Some((8, 4)), Some((20, 5)), Some((2, 9))][k % 6]
+    [None, Some((14, 7)), Some((3, 5)), Some((8, 4)), Some((20, 5)), Some((2, 9)), Some((6, 3)), Some((28, 12))][k % 8]
 }
 
 /// The corner of the plotting area the legend should go in. It is a preference: when data lie
@@ -975,13 +975,23 @@ impl RegionPanel {
     fn draw_on(&self, area: &Area) -> DrawResult {
         let (x0, x1, y0, y1) = self.bounds;
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FONT, font::TITLE - 4))
+            .caption(&self.title, (FONT, font::TITLE))
             .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(50)
+            .x_label_area_size(52)
+            .y_label_area_size(72)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        // sized for two 400-pixel panels per row: 18 px is about 10 pt at print width
-        chart.configure_mesh().disable_mesh().label_style((FONT, 18)).x_labels(5).y_labels(5).draw()?;
+        // the chart's sizes (font::LABEL): three 380-pixel panels printed across the text width
+        // (17 cm) show 22-pixel labels at about 9 pt
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .label_style((FONT, font::LABEL))
+            .axis_desc_style((FONT, font::LABEL))
+            .x_desc("x1")
+            .y_desc("x2")
+            .x_labels(5)
+            .y_labels(5)
+            .draw()?;
         let (dx, dy) = ((x1 - x0) / self.res as f64, (y1 - y0) / self.res as f64);
         chart.draw_series(self.cells.iter().enumerate().map(|(k, &c)| {
             let (i, j) = (k / self.res, k % self.res);
