@@ -146,6 +146,8 @@ def split_trailing_result(cell):
     head, tail = copy.deepcopy(cell), copy.deepcopy(cell)
     head.source, head.outputs = "\n".join(lines[:-1]), [o for o in cell.outputs if o.output_type != "execute_result"]
     tail.source, tail.outputs = lines[-1], results
+    if "id" in tail:
+        tail["id"] = (tail["id"] + "-result")[-64:]  # cell ids must stay unique
     return [head, tail]
 
 
