@@ -82,9 +82,12 @@ def coalesced(nb):
             else:
                 outs.append(o)
         if c.cell_type == "code":
-            # a cell of evcxr commands only (`:opt 0`) answers "Optimization: 0": session talk, not report
-            if all(l.startswith(":") for l in c.source.split("\n") if l.strip()):
-                outs = [o for o in outs if o.output_type != "stream"]
+            # evcxr's answer to `:opt 0` ("Optimization: 0") is session talk, not report
+            def opt_echo(o):
+                text = o.get("text") if o.output_type == "stream" else o.get("data", {}).get("text/plain")
+                only_plain = o.output_type == "stream" or set(o.get("data", {})) == {"text/plain"}
+                return only_plain and isinstance(text, str) and re.fullmatch(r"(Optimization: \d+\s*)+", text)
+            outs = [o for o in outs if not opt_echo(o)]
             c.outputs = outs
             # the grader's marker comments are for the student edition, not for the reader
             c.source = "\n".join(l for l in c.source.split("\n") if not GRADER_MARKER.match(l))
