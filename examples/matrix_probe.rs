@@ -5,7 +5,6 @@
 use backprop::data::Dataset;
 use backprop::prelude::*;
 use backprop::train::{self, Impl, TrainConfig};
-use backprop::Real;
 
 fn main() {
     let hidden: usize = std::env::args().nth(1).map(|s| s.parse().unwrap()).unwrap_or(512);
@@ -20,7 +19,7 @@ fn main() {
     }
 }
 
-fn run<F: Real>(tr: Dataset<F>, hidden: usize, imp: Impl, dtype: &str) {
+fn run<F: train::Precompiled>(tr: Dataset<F>, hidden: usize, imp: Impl, dtype: &str) {
     let mut cfg = TrainConfig::new(hidden, F::from_f64(0.1).unwrap(), 100, 1);
     cfg.implementation = imp;
     cfg.verbose = false;

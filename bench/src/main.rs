@@ -15,7 +15,6 @@ mod peak;
 use backprop::data::{self, Dataset};
 use backprop::mlp::ElasticNet;
 use backprop::train::{self, Impl, TrainConfig};
-use backprop::Real;
 use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,7 +70,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Median seconds of a Rust training pass (the trainer's `train_epoch`: shuffle, gather, engine, SGD).
-fn rust_epoch<F: Real>(tr: &Dataset<F>, imp: Impl, hidden: usize, epochs: usize, max_batches: Option<usize>) -> R<f64> {
+fn rust_epoch<F: train::Precompiled>(tr: &Dataset<F>, imp: Impl, hidden: usize, epochs: usize, max_batches: Option<usize>) -> R<f64> {
     let mut cfg = TrainConfig::new(hidden, F::from_f64(0.1).unwrap(), 100, 1);
     cfg.implementation = imp;
     cfg.verbose = false;

@@ -171,7 +171,7 @@ pub(crate) fn config<F: Real>(a: &Args) -> Result<TrainConfig<F>> {
     Ok(cfg)
 }
 
-fn run<F: Real>(a: &Args) -> Result<()> {
+fn run<F: train::Precompiled>(a: &Args) -> Result<()> {
     let cfg = config::<F>(a)?;
     let (tr, va, te) = datasets::<F>(a)?;
     let t0 = std::time::Instant::now();

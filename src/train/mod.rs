@@ -227,8 +227,64 @@ fn metrics<F: Real>(epoch: usize, model: &Mlp<F>, reg: &ElasticNet<F>, train: &D
     Ok(EpochMetrics { epoch, train_error, train_loss, train_reg_loss, valid_error, valid_loss, test_error, test_loss, seconds })
 }
 
+/// The float types [`train`] and [`train_epoch`] are compiled for in this crate: `f32` and `f64`.
+///
+/// A generic function is compiled anew in every crate that calls it with a concrete type, and
+/// every evcxr cell is a new crate: a ps2 cell that called a generic trainer compiled all of it,
+/// the engine included, at the notebook's `:opt 2`. The two functions below are generic only on
+/// the surface; each calls this trait's method for its type, and those two impls are compiled
+/// once, here, so a cell compiles only the call (BENCHMARKS.md, issue 14's levers).
+pub trait Precompiled: Real {
+    #[doc(hidden)]
+    fn train_here(cfg: &TrainConfig<Self>, train: &Dataset<Self>, valid: &Dataset<Self>, test: Option<&Dataset<Self>>) -> Result<TrainResult<Self>>;
+    #[doc(hidden)]
+    fn train_epoch_here(
+        model: &mut Mlp<Self>,
+        velocity: &mut Option<Grads<Self>>,
+        cfg: &TrainConfig<Self>,
+        lr: Self,
+        train: &Dataset<Self>,
+        rng: &mut crate::core::rng::Rng,
+    ) -> Result<f64>;
+}
+
+macro_rules! precompiled {
+    ($($t:ty),*) => {$(
+        impl Precompiled for $t {
+            // never inlined into a caller's crate, which would then compile the generic body again
+            #[inline(never)]
+            fn train_here(cfg: &TrainConfig<$t>, train: &Dataset<$t>, valid: &Dataset<$t>, test: Option<&Dataset<$t>>) -> Result<TrainResult<$t>> {
+                train_any(cfg, train, valid, test)
+            }
+            #[inline(never)]
+            fn train_epoch_here(
+                model: &mut Mlp<$t>,
+                velocity: &mut Option<Grads<$t>>,
+                cfg: &TrainConfig<$t>,
+                lr: $t,
+                train: &Dataset<$t>,
+                rng: &mut crate::core::rng::Rng,
+            ) -> Result<f64> {
+                train_epoch_any(model, velocity, cfg, lr, train, rng)
+            }
+        }
+    )*};
+}
+precompiled!(f32, f64);
+
 /// One epoch of minibatch gradient descent over `train`. Returns the mean minibatch loss.
-pub fn train_epoch<F: Real>(
+pub fn train_epoch<F: Precompiled>(
+    model: &mut Mlp<F>,
+    velocity: &mut Option<Grads<F>>,
+    cfg: &TrainConfig<F>,
+    lr: F,
+    train: &Dataset<F>,
+    rng: &mut crate::core::rng::Rng,
+) -> Result<f64> {
+    F::train_epoch_here(model, velocity, cfg, lr, train, rng)
+}
+
+fn train_epoch_any<F: Real>(
     model: &mut Mlp<F>,
     velocity: &mut Option<Grads<F>>,
     cfg: &TrainConfig<F>,
@@ -301,7 +357,11 @@ fn momentum_step<F: Real>(model: &mut Mlp<F>, v: &mut Grads<F>, g: &Grads<F>, mu
 /// A non-finite loss stops training with [`Error::Diverged`] naming the epoch; a run whose memory
 /// estimate exceeds the limit is refused before anything is allocated ([`crate::guard::check_memory`]);
 /// a run that does not learn gets a warning, printed and kept in [`TrainResult::warning`].
-pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<F>, test: Option<&Dataset<F>>) -> Result<TrainResult<F>> {
+pub fn train<F: Precompiled>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<F>, test: Option<&Dataset<F>>) -> Result<TrainResult<F>> {
+    F::train_here(cfg, train, valid, test)
+}
+
+fn train_any<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<F>, test: Option<&Dataset<F>>) -> Result<TrainResult<F>> {
     cfg.validate()?;
     if train.is_empty() || valid.is_empty() {
         return Err(Error::Empty("the training and validation sets need at least one example each".into()));
@@ -346,7 +406,7 @@ pub fn train<F: Real>(cfg: &TrainConfig<F>, train: &Dataset<F>, valid: &Dataset<
     for epoch in 1..=cfg.epochs {
         let lr = cfg.lr / (F::one() + cfg.lr_decay * F::from_usize(epoch - 1).unwrap());
         let t0 = Instant::now();
-        let mean_loss = train_epoch(&mut model, &mut velocity, cfg, lr, train, &mut rng)?;
+        let mean_loss = train_epoch_any(&mut model, &mut velocity, cfg, lr, train, &mut rng)?;
         let seconds = t0.elapsed().as_secs_f64();
         if !mean_loss.is_finite() || model.w1.iter().chain(model.w2.iter()).any(|v| !v.is_finite()) {
             let lr = crate::show::display::fmt_num(cfg.lr.to_f64().unwrap());
