@@ -69,6 +69,13 @@ def count_png_outputs(nb):
     )
 
 
+def opt_echo(o):
+    """True for evcxr's answer to `:opt 0` ("Optimization: 0"): session talk, not report."""
+    text = o.get("text") if o.output_type == "stream" else o.get("data", {}).get("text/plain")
+    only_plain = o.output_type == "stream" or set(o.get("data", {})) == {"text/plain"}
+    return only_plain and isinstance(text, str) and re.fullmatch(r"(Optimization: \d+\s*)+", text)
+
+
 def coalesced(nb):
     """A copy of nb in which consecutive stream outputs of a cell are one (evcxr sends each
     println! apart; exported apart they print as lines with gaps between them), and the
@@ -82,11 +89,6 @@ def coalesced(nb):
             else:
                 outs.append(o)
         if c.cell_type == "code":
-            # evcxr's answer to `:opt 0` ("Optimization: 0") is session talk, not report
-            def opt_echo(o):
-                text = o.get("text") if o.output_type == "stream" else o.get("data", {}).get("text/plain")
-                only_plain = o.output_type == "stream" or set(o.get("data", {})) == {"text/plain"}
-                return only_plain and isinstance(text, str) and re.fullmatch(r"(Optimization: \d+\s*)+", text)
             outs = [o for o in outs if not opt_echo(o)]
             c.outputs = outs
             # the grader's marker comments are for the student edition, not for the reader
