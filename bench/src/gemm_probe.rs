@@ -25,8 +25,8 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::MatrixmultiplySharded => "matrixmultiply 0.3, hidden units sharded",
-            Backend::GemmCrate => "gemm 0.19, its own threads",
-            Backend::GemmCrateSharded => "gemm 0.19, hidden units sharded",
+            Backend::GemmCrate => "gemm 0.19 (x86-v4), its own threads",
+            Backend::GemmCrateSharded => "gemm 0.19 (x86-v4), hidden units sharded",
         }
     }
 }

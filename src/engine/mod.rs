@@ -99,12 +99,12 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 /// C ← A B (β = 0): every matrix product of the engine goes through this one function, so the
 /// GEMM backend is chosen here and nowhere else, once per process ([`backend`]), always the same
-/// on one machine (so a seed gives the same numbers run to run): matrixmultiply 0.3 through
-/// ndarray's `general_mat_mul`, single-threaded, one call per shard of hidden units; with the
-/// `gemm` feature (default, off in the notebooks) f64 products on x86 CPUs without AVX-512 go to
-/// the gemm crate 0.19 instead, also single-threaded per shard, when every side is ≥ 16. Chosen
-/// by measurement on two CPU families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k, B k × n,
-/// C m × n, any strides.
+/// on one machine (so a seed gives the same numbers run to run): with the `gemm` feature (default,
+/// off in the notebooks) on x86-64, the gemm crate 0.19 with its AVX-512 kernels (`x86-v4`) where
+/// the CPU has them, single-threaded, one call per shard of hidden units, when every side is ≥ 16;
+/// otherwise matrixmultiply 0.3 through ndarray's `general_mat_mul`, also one call per shard.
+/// Chosen by measurement on two CPU families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k,
+/// B k × n, C m × n, any strides.
 fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
     // gemm's special paths for small or thin products round differently with the operands'
     // strides, so those (cheap) stay on matrixmultiply: the broadcast and the per-minibatch
@@ -129,25 +129,29 @@ pub enum Backend {
     GemmCrate,
 }
 
-/// The backend [`matmul`] uses for element type `F` on this machine: the gemm crate for f64 when
-/// the `gemm` feature is on and the CPU is x86 without AVX-512, else matrixmultiply.
+/// The backend [`matmul`] uses on this machine: the gemm crate when the `gemm` feature is on and
+/// the CPU is x86-64 (f32 and f64 alike), else matrixmultiply. Measured (BENCHMARKS.md): on an
+/// AVX2-only AMD Zen 1 the gemm crate ran f64 1.6–2× and f32 1.0–1.1× as fast as matrixmultiply
+/// at the MLP's shapes; on an AVX-512 Intel Xeon (Sapphire Rapids) with its `x86-v4` kernels
+/// 1.2–1.4× (f64) and 1.1–1.3× (f32). Element type `F` is kept in the signature so that a rule
+/// per type stays a one-line change.
 pub fn backend<F: Real>() -> Backend {
-    let is_f64 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
-    if cfg!(feature = "gemm") && is_f64 && !has_avx512() {
+    if cfg!(all(feature = "gemm", target_arch = "x86_64")) {
         Backend::GemmCrate
     } else {
         Backend::Matrixmultiply
     }
 }
 
-fn has_avx512() -> bool {
+/// Whether this CPU has AVX-512 (the gemm crate then runs its `x86-v4` kernels); for reports.
+pub fn has_avx512() -> bool {
     // the standard library caches the CPUID answer
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
-    true
+    false
 }
 
 /// C ← A B with the gemm crate, single-threaded (the engine's threads are its shards).
@@ -441,13 +445,13 @@ mod tests {
         Mlp::new(net.w1.mapv(|v| v as f32), net.b1.mapv(|v| v as f32), net.w2.mapv(|v| v as f32), net.b2.mapv(|v| v as f32)).unwrap()
     }
 
-    /// The backend rule: matrixmultiply for f32 everywhere; for f64 the gemm crate exactly when
-    /// the feature is on and the CPU (x86) has no AVX-512.
+    /// The backend rule: the gemm crate for both element types exactly when the feature is on
+    /// and the target is x86-64.
     #[test]
     fn backend_rule() {
-        assert_eq!(backend::<f32>(), Backend::Matrixmultiply);
-        let gemm_f64 = cfg!(feature = "gemm") && !has_avx512();
-        assert_eq!(backend::<f64>() == Backend::GemmCrate, gemm_f64);
+        let gemm = cfg!(all(feature = "gemm", target_arch = "x86_64"));
+        assert_eq!(backend::<f64>() == Backend::GemmCrate, gemm);
+        assert_eq!(backend::<f32>(), backend::<f64>());
     }
 
     /// The gemm crate's product equals matrixmultiply's on every memory layout the engine
