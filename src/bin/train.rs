@@ -20,8 +20,10 @@ enum DataName {
 enum ImplName {
     /// Per example, then averaged.
     Loop,
-    /// The whole minibatch in matrix products.
+    /// The whole minibatch in matrix products (the fast engine, all cores).
     Matrix,
+    /// The same products as the teaching core writes them (one thread; for comparison).
+    CoreMatrix,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -163,6 +165,7 @@ pub(crate) fn config<F: Real>(a: &Args) -> Result<TrainConfig<F>> {
     cfg.implementation = match a.implementation {
         ImplName::Loop => Impl::Loop,
         ImplName::Matrix => Impl::Matrix,
+        ImplName::CoreMatrix => Impl::CoreMatrix,
     };
     cfg.log = a.log.clone();
     cfg.validate()?;

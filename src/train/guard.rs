@@ -71,6 +71,8 @@ pub fn estimate<F: Real>(d: usize, classes: usize, data_rows: usize, cfg: &Train
             }
             e
         }
+        // the core's matrix version: the same matrices, plus the new gradient it returns per minibatch
+        Impl::CoreMatrix => add(add(mul(k, d), add(mul(3, mul(k, h)), mul(3, mul(k, m)))), add(add(mul(h, d), h), add(mul(m, h), m))),
         // the loop version works one example at a time
         Impl::Loop => add(mul(4, h), mul(4, m)),
     };

@@ -25,6 +25,9 @@ pub enum Impl {
     Loop,
     /// Whole minibatch in matrix products: [`Mlp::loss_grad_matrix`], run by [`crate::engine::Engine`].
     Matrix,
+    /// The same matrix products as the core writes them: [`Mlp::loss_grad_matrix`] itself and
+    /// [`Mlp::sgd_step`], on one thread (ps2 item 8 times it beside the other two).
+    CoreMatrix,
 }
 
 /// Hyperparameters of a training run (d2l's vocabulary). Build with [`TrainConfig::new`] and
@@ -318,6 +321,11 @@ fn train_epoch_any<F: Real>(
                 g = grads;
                 loss
             }
+            Impl::CoreMatrix => {
+                let (loss, grads) = model.loss_grad_matrix(xb.view(), &yb, &cfg.reg, false)?;
+                g = grads;
+                loss
+            }
             Impl::Matrix => {
                 if cfg.input_dropout > F::zero() {
                     xb *= &crate::core::mlp::dropout_mask(idx.len(), xb.ncols(), cfg.input_dropout, rng)?;
@@ -334,8 +342,8 @@ fn train_epoch_any<F: Real>(
         let momentum = (cfg.momentum > F::zero()).then(|| (velocity.get_or_insert_with(|| Grads::zeros_like(model)), cfg.momentum));
         match (cfg.implementation, momentum) {
             // the readable version: the core's update, one thread
-            (Impl::Loop, Some((v, mu))) => momentum_step(model, v, &g, mu, lr)?,
-            (Impl::Loop, None) => model.sgd_step(&g, lr)?,
+            (Impl::Loop | Impl::CoreMatrix, Some((v, mu))) => momentum_step(model, v, &g, mu, lr)?,
+            (Impl::Loop | Impl::CoreMatrix, None) => model.sgd_step(&g, lr)?,
             // the same update on all threads (a serial pass over W1 each minibatch would cost
             // as much as a sixth of the epoch at d_h = 512)
             (Impl::Matrix, momentum) => crate::engine::sgd_step(model, &g, momentum, lr)?,
@@ -565,6 +573,13 @@ mod tests {
         let b = train(&cfg, &tr, &va, None).unwrap();
         let diff = a.model.w1.iter().zip(b.model.w1.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
         assert!(diff < 1e-10, "{diff}");
+        cfg.implementation = Impl::CoreMatrix;
+        cfg.momentum = 0.5; // the core's momentum step, shared with the loop version
+        let c = train(&cfg, &tr, &va, None).unwrap();
+        cfg.implementation = Impl::Matrix;
+        let d = train(&cfg, &tr, &va, None).unwrap();
+        let diff = c.model.w1.iter().zip(d.model.w1.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff < 1e-10 && c.history[3].train_loss != a.history[3].train_loss, "{diff}");
         let cfg32 = TrainConfig::new(8, 0.2f32, 10, 3);
         let r32 = train(&TrainConfig { verbose: false, ..cfg32 }, &tr.cast::<f32>(), &va.cast::<f32>(), None).unwrap();
         assert!((r32.history[3].valid_error - a.history[3].valid_error).abs() <= 0.02);
