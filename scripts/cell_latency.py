@@ -220,8 +220,8 @@ def render(data):
         "during which cargo ran (compile and link) in brackets; the difference is the cell's own work plus",
         "evcxr's overhead. *cold*: empty build folder; *warm*: the folder of an earlier run; *rerun*: the same",
         "cell again right after the whole notebook ran; *lab*: the first cell after a kernel restart. The",
-        "machine (2 cores) was shared with other builds while these ran, so the numbers vary by ±30 % or more;",
-        "each run states the load average at its start and end. A rerun shown as – was skipped",
+        "load average at each run's start and end is given: with other jobs on the 2 cores the same cell",
+        "varies by ±30 % or more. A rerun shown as – was skipped",
         "(`--rerun-max-run S`: the cell's first run spent more than S s outside cargo, e.g. a training cell).",
         "",
     ]
