@@ -289,27 +289,12 @@ mod tests {
         }
 
         /// The same at shapes where the large products (every side ≥ 16) take the gemm crate
-        /// (`engine::backend`), with a short last minibatch; f64 here, f32 in the next test.
+        /// (`engine::backend`), with a short last minibatch, in f64 with momentum.
         #[test]
         fn broadcast_epoch_equals_per_minibatch_at_gemm_shapes(
             d in 16usize..40, dh in 32usize..80, n in 40usize..70, k in 16usize..24, threads in 1usize..4, seed in 0u64..1000,
         ) {
-            let net = Mlp::<f64>::init(d, dh, 3, seed).unwrap();
-            let x = rng::randn((n, d), &mut rng::seeded(seed + 1));
-            let y: Vec<usize> = (0..n).map(|i| (i * 5 + seed as usize) % 3).collect();
-            let batches: Vec<Vec<usize>> = (0..n).collect::<Vec<_>>().chunks(k).map(|c| c.to_vec()).collect();
-            let reg = ElasticNet::none();
-            let update = Update { lr: 0.1, momentum: 0.9, reg: &reg };
-            let run = |broadcast: bool| {
-                let (mut model, mut v) = (net.clone(), Grads::zeros_like(&net));
-                let l = with_threads(threads, || if broadcast {
-                    broadcast_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
-                } else {
-                    per_minibatch_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
-                }).unwrap().unwrap();
-                (model, l)
-            };
-            let ((ma, la), (mb, lb)) = (run(true), run(false));
+            let ((ma, la), (mb, lb)) = epochs_at_gemm_shapes::<f64>(d, dh, n, k, threads, seed, 0.9);
             prop_assert_eq!(la, lb);
             prop_assert!(ma.w1 == mb.w1 && ma.b1 == mb.b1 && ma.w2 == mb.w2 && ma.b2 == mb.b2);
         }
@@ -317,30 +302,36 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20))]
-        /// The f32 epoch at the same gemm shapes: the backend serves both element types.
+        /// The f32 epoch at the same gemm shapes (plain SGD): the backend serves both element types.
         #[test]
         fn broadcast_epoch_equals_per_minibatch_at_gemm_shapes_f32(
             d in 16usize..40, dh in 32usize..80, n in 40usize..70, k in 16usize..24, threads in 1usize..4, seed in 0u64..1000,
         ) {
-            let net = Mlp::<f32>::init(d, dh, 3, seed).unwrap();
-            let x = rng::randn((n, d), &mut rng::seeded(seed + 1)).mapv(|v| v as f32);
-            let y: Vec<usize> = (0..n).map(|i| (i * 5 + seed as usize) % 3).collect();
-            let batches: Vec<Vec<usize>> = (0..n).collect::<Vec<_>>().chunks(k).map(|c| c.to_vec()).collect();
-            let reg = ElasticNet::none();
-            let update = Update { lr: 0.1f32, momentum: 0.0, reg: &reg };
-            let run = |broadcast: bool| {
-                let mut model = net.clone();
-                let l = with_threads(threads, || if broadcast {
-                    broadcast_epoch(&mut model, None, &x, &y, &batches, update)
-                } else {
-                    per_minibatch_epoch(&mut model, None, &x, &y, &batches, update)
-                }).unwrap().unwrap();
-                (model, l)
-            };
-            let ((ma, la), (mb, lb)) = (run(true), run(false));
+            let ((ma, la), (mb, lb)) = epochs_at_gemm_shapes::<f32>(d, dh, n, k, threads, seed, 0.0);
             prop_assert_eq!(la, lb);
             prop_assert!(ma.w1 == mb.w1 && ma.b1 == mb.b1 && ma.w2 == mb.w2 && ma.b2 == mb.b2);
         }
+    }
+
+    /// One epoch of a d → dh → 3 network on n random points in minibatches of k, broadcast and
+    /// per minibatch on `threads` threads: ((model, loss) broadcast, (model, loss) per minibatch).
+    fn epochs_at_gemm_shapes<F: Real>(d: usize, dh: usize, n: usize, k: usize, threads: usize, seed: u64, momentum: f64) -> ((Mlp<F>, f64), (Mlp<F>, f64)) {
+        let net = Mlp::<F>::init(d, dh, 3, seed).unwrap();
+        let x = rng::randn((n, d), &mut rng::seeded(seed + 1)).mapv(|v| F::from_f64(v).unwrap());
+        let y: Vec<usize> = (0..n).map(|i| (i * 5 + seed as usize) % 3).collect();
+        let batches: Vec<Vec<usize>> = (0..n).collect::<Vec<_>>().chunks(k).map(|c| c.to_vec()).collect();
+        let reg = ElasticNet::none();
+        let update = Update { lr: F::from_f64(0.1).unwrap(), momentum: F::from_f64(momentum).unwrap(), reg: &reg };
+        let run = |broadcast: bool| {
+            let (mut model, mut v) = (net.clone(), Grads::zeros_like(&net));
+            let l = with_threads(threads, || if broadcast {
+                broadcast_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
+            } else {
+                per_minibatch_epoch(&mut model, Some(&mut v), &x, &y, &batches, update)
+            }).unwrap().unwrap();
+            (model, l)
+        };
+        (run(true), run(false))
     }
 
     #[test]

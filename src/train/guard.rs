@@ -51,7 +51,8 @@ pub fn estimate<F: Real>(d: usize, classes: usize, data_rows: usize, cfg: &Train
     let mul = |a: u128, b: u128| a.saturating_mul(b);
     let add = |a: u128, b: u128| a.saturating_add(b);
     // W1 (h × d), b1, W2 (m × h), b2
-    let params = mul(s, add(add(mul(h, d), h), add(mul(m, h), m)));
+    let param_count = add(add(mul(h, d), h), add(mul(m, h), m));
+    let params = mul(s, param_count);
     let mut parts = vec![("model", params), ("gradients", params)];
     if cfg.momentum > F::zero() {
         parts.push(("momentum velocity", params));
@@ -60,9 +61,10 @@ pub fn estimate<F: Real>(d: usize, classes: usize, data_rows: usize, cfg: &Train
         parts.push(("best-epoch copy", params));
     }
     // matrix version: the K × d minibatch, h_a, h_s and δ (K × h), o_a, o_s and δ (K × m), the masks
+    let batch_matrices = add(mul(k, d), add(mul(3, mul(k, h)), mul(3, mul(k, m))));
     let caches = match cfg.implementation {
         Impl::Matrix => {
-            let mut e = add(mul(k, d), add(mul(3, mul(k, h)), mul(3, mul(k, m))));
+            let mut e = batch_matrices;
             if cfg.dropout > F::zero() {
                 e = add(e, mul(k, h));
             }
@@ -72,7 +74,7 @@ pub fn estimate<F: Real>(d: usize, classes: usize, data_rows: usize, cfg: &Train
             e
         }
         // the core's matrix version: the same matrices, plus the new gradient it returns per minibatch
-        Impl::CoreMatrix => add(add(mul(k, d), add(mul(3, mul(k, h)), mul(3, mul(k, m)))), add(add(mul(h, d), h), add(mul(m, h), m))),
+        Impl::CoreMatrix => add(batch_matrices, param_count),
         // the loop version works one example at a time
         Impl::Loop => add(mul(4, h), mul(4, m)),
     };
