@@ -10,7 +10,9 @@
 //!   gradients in a caller's [`Grads`], so an epoch allocates them once, not per minibatch;
 //! * **one meeting per minibatch**: [`sgd_epoch`] (epoch.rs), which the trainer runs, keeps each
 //!   thread on its shard for a whole epoch, bit for bit the same numbers as [`Engine::loss_grad`]
-//!   plus [`sgd_step`] per minibatch (tested), without waking the pool four times per minibatch.
+//!   plus [`sgd_step`] per minibatch (tested), without waking the pool four times per minibatch;
+//!   for plain SGD without a penalty it also fuses W1's step into the product that computes
+//!   ∂W1 (one rounding instead of two: equal to 1e-12 in f64, tested).
 //!
 //! Tested equal to the core's matrix version (1e-12 in f64, 1e-5 relative in f32) on random
 //! shapes, thread counts and memory layouts of X and W1.
@@ -97,23 +99,37 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// C ← A B (β = 0): every matrix product of the engine goes through this one function, so the
-/// GEMM backend is chosen here and nowhere else, once per process ([`backend`]), always the same
-/// on one machine (so a seed gives the same numbers run to run): with the `gemm` feature (default,
-/// off in the notebooks) on x86-64, the gemm crate 0.19 with its AVX-512 kernels (`x86-v4`) where
-/// the CPU has them, single-threaded, one call per shard of hidden units, when every side is ≥ 16;
-/// otherwise matrixmultiply 0.3 through ndarray's `general_mat_mul`, also one call per shard.
-/// Chosen by measurement on two CPU families (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k,
-/// B k × n, C m × n, any strides.
-fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
+/// C ← A B (β = 0): every matrix product of the engine goes through this function or
+/// [`matmul_add`], so the GEMM backend is chosen in [`product`] and nowhere else, once per process
+/// ([`backend`]), always the same on one machine (so a seed gives the same numbers run to run):
+/// with the `gemm` feature (default, off in the notebooks) on x86-64, the gemm crate 0.19 with its
+/// AVX-512 kernels (`x86-v4`) where the CPU has them, single-threaded, one call per shard of hidden
+/// units, when every side is ≥ 16; otherwise matrixmultiply 0.3 through ndarray's
+/// `general_mat_mul`, also one call per shard. Chosen by measurement on two CPU families
+/// (BENCHMARKS.md, "GEMM backend"). Shapes: A m × k, B k × n, C m × n, any strides.
+fn matmul<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ArrayViewMut2<F>) {
+    product(a, b, None, c)
+}
+
+/// C ← C + s A B: the plain SGD step fused into the product that makes the gradient
+/// (C = W1's shard, s = −η), so the gradient is never written to memory and read back.
+fn matmul_add<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, s: F, c: &mut ArrayViewMut2<F>) {
+    product(a, b, Some(s), c)
+}
+
+/// C ← A B, or C ← C + s A B with `add = Some(s)`, on the backend of this machine.
+fn product<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, add: Option<F>, c: &mut ArrayViewMut2<F>) {
     // gemm's special paths for small or thin products round differently with the operands'
     // strides, so those (cheap) stay on matrixmultiply: the broadcast and the per-minibatch
     // epoch then agree bit for bit (tested in epoch.rs)
     #[cfg(feature = "gemm")]
     if backend::<F>() == Backend::GemmCrate && a.nrows().min(a.ncols()).min(b.ncols()) >= GEMM_MIN_DIM {
-        return gemm_crate(a, b, c);
+        return gemm_crate(a, b, add, c);
     }
-    general_mat_mul(F::one(), a, b, F::zero(), c);
+    match add {
+        Some(s) => general_mat_mul(s, a, b, F::one(), c),
+        None => general_mat_mul(F::one(), a, b, F::zero(), c),
+    }
 }
 
 /// Products with a side shorter than this stay on matrixmultiply (see [`matmul`]).
@@ -154,14 +170,20 @@ pub fn has_avx512() -> bool {
     false
 }
 
-/// C ← A B with the gemm crate, single-threaded (the engine's threads are its shards).
+/// C ← A B, or C ← C + s A B with `add = Some(s)`, with the gemm crate, single-threaded (the
+/// engine's threads are its shards).
 #[cfg(feature = "gemm")]
-fn gemm_crate<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::ArrayViewMut2<F>) {
+fn gemm_crate<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, add: Option<F>, c: &mut ArrayViewMut2<F>) {
     let ((m, k), n) = (a.dim(), b.ncols());
     assert_eq!((b.nrows(), c.dim()), (k, (m, n)), "matmul: shapes (m x k)(k x n) -> m x n");
     // SAFETY: the pointers and strides come from live ndarray views of the shapes checked
     // above; C is borrowed mutably, so it aliases neither A nor B; F is f32 or f64, the
     // element types gemm dispatches on (by TypeId) when the conjugation flags are false.
+    // gemm computes dst ← α dst + β A B (α is ignored and dst not read without `read_dst`)
+    let (alpha, beta) = match add {
+        Some(s) => (F::one(), s),
+        None => (F::zero(), F::one()),
+    };
     unsafe {
         gemm::gemm(
             m,
@@ -170,15 +192,15 @@ fn gemm_crate<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, c: &mut ndarray::Ar
             c.as_mut_ptr(),
             c.strides()[1],
             c.strides()[0],
-            false,
+            add.is_some(), // read dst
             a.as_ptr(),
             a.strides()[1],
             a.strides()[0],
             b.as_ptr(),
             b.strides()[1],
             b.strides()[0],
-            F::zero(),
-            F::one(),
+            alpha,
+            beta,
             false,
             false,
             false,
@@ -296,7 +318,7 @@ impl<F: Real> Engine<F> {
             .collect();
         run(|| {
             shards.into_par_iter().for_each(|(((mut gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), grad_ha))| {
-                backward_shard(&x, grad_oa, w2, mask, (h_a, h_s, grad_ha), (&mut gw1, &mut gb1, &mut gw2));
+                backward_shard(&x, grad_oa, w2, mask, (h_a, h_s, grad_ha), (W1Grad::Store(&mut gw1), &mut gb1, &mut gw2));
             })
         });
     }
@@ -336,16 +358,28 @@ pub(crate) fn forward_shard<F: Real>(x: &ArrayView2<F>, p: ShardParams<F>, mask:
     matmul(&h_s.view(), &p.w2.t(), part); // K × m = (K × s)(s × m)
 }
 
+/// Where [`backward_shard`] puts ∂W1\[s, :\] (s × d).
+pub(crate) enum W1Grad<'a, 'b, F> {
+    /// Written into this buffer.
+    Store(&'a mut ArrayViewMut2<'b, F>),
+    /// Applied at once, the plain SGD step W1\[s, :\] ← W1\[s, :\] − η ∂W1\[s, :\] (the shard of W1
+    /// and η) fused into the product ([`matmul_add`]): the gradient, as large as W1, is never
+    /// stored and read back. The step rounds once (a fused multiply-add) where the separate step
+    /// rounds twice.
+    Step(ArrayViewMut2<'a, F>, F),
+}
+
 /// The backward pass of shard s, from G_oa = ∂L/∂O_a (K × m) and the shard's H_a, H_s:
 /// ∂W2\[:, s\] = G_oaᵀ H_s\[:, s\] (m × s), G_ha\[:, s\] = (G_oa W2\[:, s\]) ⊙ 1\[H_a\[:, s\] > 0\] \[⊙ M\[:, s\]\]
-/// (K × s, written into the third buffer), ∂W1\[s, :\] = G_ha\[:, s\]ᵀ X (s × d), ∂b1\[s\] = Σᵢ G_ha\[i, s\].
+/// (K × s, written into the third buffer), ∂W1\[s, :\] = G_ha\[:, s\]ᵀ X (s × d, see [`W1Grad`]),
+/// ∂b1\[s\] = Σᵢ G_ha\[i, s\].
 pub(crate) fn backward_shard<F: Real>(
     x: &ArrayView2<F>,
     grad_oa: &Array2<F>,
     w2: ArrayView2<F>,
     mask: Option<ArrayView2<F>>,
     (h_a, h_s, mut grad_ha): (ArrayView2<F>, ArrayView2<F>, ArrayViewMut2<F>),
-    (gw1, gb1, gw2): (&mut ArrayViewMut2<F>, &mut ArrayViewMut1<F>, &mut ArrayViewMut2<F>),
+    (gw1, gb1, gw2): (W1Grad<F>, &mut ArrayViewMut1<F>, &mut ArrayViewMut2<F>),
 ) {
     matmul(&grad_oa.t(), &h_s, gw2); //          m × s = (m × K)(K × s)
     matmul(&grad_oa.view(), &w2, &mut grad_ha); // K × s = (K × m)(m × s)
@@ -353,7 +387,10 @@ pub(crate) fn backward_shard<F: Real>(
     if let Some(mk) = mask {
         grad_ha *= &mk;
     }
-    matmul(&grad_ha.t(), x, gw1); //             s × d = (s × K)(K × d)
+    match gw1 {
+        W1Grad::Store(gw1) => matmul(&grad_ha.t(), x, gw1), // s × d = (s × K)(K × d)
+        W1Grad::Step(mut w1, lr) => matmul_add(&grad_ha.t(), x, -lr, &mut w1),
+    }
     gb1.assign(&grad_ha.sum_axis(Axis(0)));
 }
 
@@ -467,7 +504,7 @@ mod tests {
             let mut want = Array2::zeros((av.nrows(), bv.ncols()));
             general_mat_mul(1.0, &av, &bv, 0.0, &mut want);
             let mut got = Array2::from_elem(want.raw_dim(), f64::NAN);
-            gemm_crate(&av, &bv, &mut got.view_mut());
+            gemm_crate(&av, &bv, None, &mut got.view_mut());
             let gap = (&got - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
             assert!(gap < 1e-12, "gemm crate vs matrixmultiply: {gap:e}");
         }
@@ -475,8 +512,29 @@ mod tests {
         let mut want = Array2::zeros((13, 29));
         general_mat_mul(1.0f32, &a32.view(), &b32.view(), 0.0, &mut want);
         let mut got = Array2::from_elem((13, 29), f32::NAN);
-        gemm_crate(&a32.view(), &b32.view(), &mut got.view_mut());
+        gemm_crate(&a32.view(), &b32.view(), None, &mut got.view_mut());
         assert!((&got - &want).iter().all(|v| v.abs() < 1e-4));
+    }
+
+    /// C ← C + s A B (the fused SGD step) equals the explicit sum on this machine's backend, at a
+    /// small shape (matrixmultiply) and at the MLP's (the gemm crate with the `gemm` feature), for
+    /// a transposed A as the engine passes it; f32 too.
+    #[test]
+    fn matmul_add_is_c_plus_s_times_ab() {
+        for (m, k, n) in [(5usize, 7usize, 3usize), (64, 100, 784)] {
+            let a = rng::randn((k, m), &mut rng::seeded(3));
+            let b = rng::randn((k, n), &mut rng::seeded(4));
+            let c0 = rng::randn((m, n), &mut rng::seeded(5));
+            let want = &c0 - &(a.t().dot(&b) * 0.1);
+            let mut got = c0.clone();
+            matmul_add(&a.t(), &b.view(), -0.1, &mut got.view_mut());
+            let gap = (&got - &want).iter().fold(0.0f64, |g, v| g.max(v.abs()));
+            assert!(gap < 1e-12, "{m} x {k} x {n}: {gap:e}");
+            let (a32, b32, c32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32), c0.mapv(|v| v as f32));
+            let mut got = c32.clone();
+            matmul_add(&a32.t(), &b32.view(), -0.1, &mut got.view_mut());
+            assert!(got.iter().zip(want.iter()).all(|(g, w)| (*g as f64 - w).abs() < 1e-4));
+        }
     }
 
     proptest! {
