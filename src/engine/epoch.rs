@@ -32,7 +32,7 @@ use super::{add_shard_penalty_grad, backward_shard, cross_entropy_head, forward_
 use crate::core::error::{ensure_param, ensure_shape, Result};
 use crate::core::mlp::{ElasticNet, Grads, Mlp};
 use crate::core::Real;
-use ndarray::{s, Array1, Array2, ArrayView, ArrayViewMut, ArrayViewMut1, ArrayViewMut2, Axis, Dimension, Zip};
+use ndarray::{s, Array1, Array2, ArrayView, ArrayViewMut, ArrayViewMut1, ArrayViewMut2, Axis, Dimension, ShapeBuilder, Zip};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -177,7 +177,8 @@ pub(crate) fn broadcast_epoch<F: Real>(model: &mut Mlp<F>, velocity: Option<&mut
             let cols = shard.w1.nrows();
             let k_max = batches.iter().map(Vec::len).max().unwrap_or(0);
             let mut xb_buf = Array2::<F>::zeros((k_max, d));
-            let (mut h_a, mut h_s, mut g_ha) = (Array2::<F>::zeros((k_max, cols)), Array2::<F>::zeros((k_max, cols)), Array2::<F>::zeros((k_max, cols)));
+            // column-major, as the Engine's (its doc says why)
+            let (mut h_a, mut h_s, mut g_ha) = (Array2::<F>::zeros((k_max, cols).f()), Array2::<F>::zeros((k_max, cols).f()), Array2::<F>::zeros((k_max, cols).f()));
             // ∂W1[s, :] is only stored when the step is not fused
             let (mut gw1, mut gw2) = (Array2::<F>::zeros(if fused { (0, 0) } else { (cols, d) }), Array2::<F>::zeros((m, cols)));
             let mut total = 0.0;
