@@ -395,7 +395,12 @@ pub(crate) fn backward_shard<F: Real>(
         W1Grad::Store(gw1) => matmul(&grad_ha.t(), x, gw1), // s × d = (s × K)(K × d)
         W1Grad::Step(mut w1, lr) => matmul_add(&grad_ha.t(), x, -lr, &mut w1),
     }
-    gb1.assign(&grad_ha.sum_axis(Axis(0)));
+    // one column sum per hidden unit: the same order of additions whatever the view's strides
+    // (`sum_axis` picks its order from them, and a K × 1 slice and a K × 1 shard of a wider
+    // matrix can differ in the stride of their length-1 axis)
+    for (b, col) in gb1.iter_mut().zip(grad_ha.columns()) {
+        *b = col.sum();
+    }
 }
 
 /// The elastic-net penalty, [`Mlp::penalty`], on all threads (one shard of hidden units each,
