@@ -18,12 +18,13 @@ report: setup
 rerun: setup
 	$(PY) scripts/rerun_compare.py
 
-## test: crate tests, clippy, 30 s of fuzzing (src/bin/fuzz.rs), the runner's self-test, every notebook
+## test: crate tests, clippy, the API docs (rustdoc, every item, warnings as errors), 30 s of fuzzing (src/bin/fuzz.rs), the runner's self-test, every notebook
 ## (strict: a failing assert, an Err, a warning on stderr or a figure shown as Debug text fails it) with the
 ## report they make (PDF and HTML, checked by check_report.py, as `make report`), then the grader tests (student edition scores 0, instructor version full points, one-question and faulty submissions)
 test: setup
 	cargo test
 	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items
 	cargo run --quiet --bin fuzz -- --seconds 30
 	$(PY) scripts/run_notebooks.py --self-test
 	$(PY) scripts/run_notebooks.py --pdf --html

@@ -1,6 +1,6 @@
 //! A whole SGD epoch of the matrix version with each thread holding its shard of hidden units
 //! from the first minibatch to the last: the same arithmetic as calling
-//! [`Engine::loss_grad`](super::Engine::loss_grad) and [`sgd_step`](super::sgd_step) once per
+//! [`Engine::loss_grad`](super::Engine::loss_grad) and [`sgd_step`] once per
 //! minibatch, with the same shards, so the result is bit for bit the same at the same thread
 //! count (tested), but with one meeting of the threads per minibatch instead of four. One
 //! exception: plain SGD without a penalty (no momentum, every λ 0) steps W1 inside the product

@@ -136,7 +136,7 @@ fn product<F: Real>(a: &ArrayView2<F>, b: &ArrayView2<F>, add: Option<F>, c: &mu
 #[cfg(feature = "gemm")]
 const GEMM_MIN_DIM: usize = 16;
 
-/// The two GEMM backends [`matmul`] can use.
+/// The two GEMM backends `matmul` can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// matrixmultiply 0.3 (through ndarray's `general_mat_mul`).
@@ -145,7 +145,7 @@ pub enum Backend {
     GemmCrate,
 }
 
-/// The backend [`matmul`] uses on this machine: the gemm crate when the `gemm` feature is on and
+/// The backend `matmul` uses on this machine: the gemm crate when the `gemm` feature is on and
 /// the CPU is x86-64 (f32 and f64 alike), else matrixmultiply. Measured (BENCHMARKS.md): on an
 /// AVX2-only AMD Zen 1 the gemm crate ran f64 1.6–2× and f32 1.0–1.1× as fast as matrixmultiply
 /// at the MLP's shapes; on an AVX-512 Intel Xeon (Sapphire Rapids) with its `x86-v4` kernels
@@ -304,8 +304,8 @@ impl<F: Real> Engine<F> {
         Ok(loss + penalty(model, reg))
     }
 
-    /// The backward pass on all threads, shard s of the hidden units: ∂W2[:, s] = G_oaᵀ H_s[:, s],
-    /// G_ha[:, s] = (G_oa W2[:, s]) ⊙ 1[H_a[:, s] > 0] [⊙ M], ∂W1[s, :] = G_ha[:, s]ᵀ X, ∂b1[s] = Σᵢ G_ha[i, s].
+    /// The backward pass on all threads, shard s of the hidden units: ∂W2\[:, s\] = G_oaᵀ H_s\[:, s\],
+    /// G_ha\[:, s\] = (G_oa W2\[:, s\]) ⊙ 1\[H_a\[:, s\] > 0\] \[⊙ M\], ∂W1\[s, :\] = G_ha\[:, s\]ᵀ X, ∂b1\[s\] = Σᵢ G_ha\[i, s\].
     fn backward(&mut self, model: &Mlp<F>, x: ArrayView2<F>, grad_oa: &Array2<F>, mask: Option<&Array2<F>>, g: &mut Grads<F>) {
         let d_h = model.b1.len();
         let len = shard_len(d_h);

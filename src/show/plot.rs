@@ -241,7 +241,7 @@ impl Chart {
     }
 
     /// Draws the chart on a drawing area (one panel of a grid, or a whole figure):
-    /// axes, series, reference lines, legend (placed by [`Chart::layout`], so it covers no data).
+    /// axes, series, reference lines, legend (placed by `Chart::layout`, so it covers no data).
     pub fn draw_on(&self, area: &Area) -> DrawResult {
         self.draw_with(area, true).map(|_| ())
     }
