@@ -31,6 +31,7 @@ use rayon::prelude::*;
 use std::sync::OnceLock;
 
 mod epoch;
+pub(crate) use epoch::gather_rows;
 pub use epoch::{sgd_epoch, Update};
 
 static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
@@ -321,8 +322,8 @@ impl<F: Real> Engine<F> {
             )
             .collect();
         run(|| {
-            shards.into_par_iter().for_each(|(((mut gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), grad_ha))| {
-                backward_shard(&x, grad_oa, w2, mask, (h_a, h_s, grad_ha), (W1Grad::Store(&mut gw1), &mut gb1, &mut gw2));
+            shards.into_par_iter().for_each(|(((gw1, mut gb1), mut gw2), (((w2, mask), (h_a, h_s)), grad_ha))| {
+                backward_shard(&x, grad_oa, w2, mask, (h_a, h_s, grad_ha), (W1Grad::Store(gw1), &mut gb1, &mut gw2));
             })
         });
     }
@@ -363,9 +364,9 @@ pub(crate) fn forward_shard<F: Real>(x: &ArrayView2<F>, p: ShardParams<F>, mask:
 }
 
 /// Where [`backward_shard`] puts ∂W1\[s, :\] (s × d).
-pub(crate) enum W1Grad<'a, 'b, F> {
+pub(crate) enum W1Grad<'a, F> {
     /// Written into this buffer.
-    Store(&'a mut ArrayViewMut2<'b, F>),
+    Store(ArrayViewMut2<'a, F>),
     /// Applied at once, the plain SGD step W1\[s, :\] ← W1\[s, :\] − η ∂W1\[s, :\] (the shard of W1
     /// and η) fused into the product ([`matmul_add`]): the gradient, as large as W1, is never
     /// stored and read back. The step rounds once (a fused multiply-add) where the separate step
@@ -392,7 +393,7 @@ pub(crate) fn backward_shard<F: Real>(
         grad_ha *= &mk;
     }
     match gw1 {
-        W1Grad::Store(gw1) => matmul(&grad_ha.t(), x, gw1), // s × d = (s × K)(K × d)
+        W1Grad::Store(mut gw1) => matmul(&grad_ha.t(), x, &mut gw1), // s × d = (s × K)(K × d)
         W1Grad::Step(mut w1, lr) => matmul_add(&grad_ha.t(), x, -lr, &mut w1),
     }
     // one column sum per hidden unit: the same order of additions whatever the view's strides

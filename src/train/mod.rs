@@ -312,9 +312,7 @@ fn train_epoch_any<F: Real>(
     for idx in &batches {
         let yb: Vec<usize> = idx.iter().map(|&i| train.y[i]).collect();
         let mut xb = x_buf.slice_mut(s![..idx.len(), ..]);
-        for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
-            row.assign(&train.x.row(i));
-        }
+        crate::engine::gather_rows(&train.x, idx, &mut xb);
         let loss = match cfg.implementation {
             Impl::Loop => {
                 let (loss, grads) = model.loss_grad_loop(xb.view(), &yb, &cfg.reg, false)?;
@@ -571,14 +569,15 @@ mod tests {
         let a = train(&cfg, &tr, &va, None).unwrap();
         cfg.implementation = Impl::Loop;
         let b = train(&cfg, &tr, &va, None).unwrap();
-        let diff = a.model.w1.iter().zip(b.model.w1.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let w1_gap = |p: &Mlp<f64>, q: &Mlp<f64>| p.w1.iter().zip(q.w1.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let diff = w1_gap(&a.model, &b.model);
         assert!(diff < 1e-10, "{diff}");
         cfg.implementation = Impl::CoreMatrix;
         cfg.momentum = 0.5; // the core's momentum step, shared with the loop version
         let c = train(&cfg, &tr, &va, None).unwrap();
         cfg.implementation = Impl::Matrix;
         let d = train(&cfg, &tr, &va, None).unwrap();
-        let diff = c.model.w1.iter().zip(d.model.w1.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let diff = w1_gap(&c.model, &d.model);
         assert!(diff < 1e-10 && c.history[3].train_loss != a.history[3].train_loss, "{diff}");
         let cfg32 = TrainConfig::new(8, 0.2f32, 10, 3);
         let r32 = train(&TrainConfig { verbose: false, ..cfg32 }, &tr.cast::<f32>(), &va.cast::<f32>(), None).unwrap();
