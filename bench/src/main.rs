@@ -64,6 +64,12 @@ fn epoch_gflop(h: usize) -> f64 {
     2.0 * 50_000.0 * (2.0 * 784.0 * h as f64 + 3.0 * h as f64 * 10.0) / 1e9
 }
 
+/// GFLOP of the two large products (forward X W1ᵀ, backward G_haᵀ X) in one epoch: 500 minibatches
+/// of 2 × 2·K·d·d_h.
+fn products_gflop(h: usize) -> f64 {
+    500.0 * 2.0 * 2.0 * 100.0 * 784.0 * h as f64 * 1e-9
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -294,11 +300,13 @@ fn bench(a: &Args) -> R<()> {
         backprop::engine::with_threads(2, || train::evaluate(&backprop::mlp::Mlp::<f64>::init(784, 512, 10, 1).unwrap(), ds))??;
     }
     let eval_s = t0.elapsed().as_secs_f64();
-    let tr64 = fm.train.clone();
+    // the training set itself, not a clone: its rows live in 2 MiB pages (`data::large_vec`)
     let tr32 = fm.train.cast::<f32>();
+    let tr64 = fm.train;
     // 3. matrix epochs, the three peers side by side per cell
     let mut rows = String::new();
     let mut ratios = Vec::new();
+    let mut epochs = std::collections::HashMap::new();
     for t in THREADS {
         for (dt, h) in CELLS {
             let rs = backprop::engine::with_threads(t, || if dt == "f64" { rust_epoch(&tr64, Impl::Matrix, h, a.epochs, None) } else { rust_epoch(&tr32, Impl::Matrix, h, a.epochs, None) })?.map_err(|e| e.to_string())?;
@@ -310,6 +318,7 @@ fn bench(a: &Args) -> R<()> {
             let pk = peak[&(dt, t)];
             eprintln!("bench: matrix {dt} d_h={h} threads={t}: rust {rs:.3} s, numpy {np:.3} s, candle {cd:.3} s");
             ratios.push((dt, h, t, rs / np, rs / cd, 100.0 * gf / pk));
+            epochs.insert((dt, h, t), (rs, np));
             rows += &format!("| {dt} | {h} | {t} | {rs:.3} | {np:.3} | {cd:.3} | **{}** | **{}** | {gf:.0} | {:.0} % |\n", f2(rs / np), f2(rs / cd), 100.0 * gf / pk);
         }
     }
@@ -326,13 +335,32 @@ fn bench(a: &Args) -> R<()> {
     }
     // 4. GEMM at the MLP's shapes
     let mut gemm_rows = String::new();
+    let mut bound_rows = String::new();
     let mut blas = String::new();
+    let engine_probe = |dt: &str| {
+        let gemm = if dt == "f64" { backprop::engine::backend::<f64>() } else { backprop::engine::backend::<f32>() } == backprop::engine::Backend::GemmCrate;
+        if gemm { gemm_probe::Backend::GemmCrateSharded } else { gemm_probe::Backend::MatrixmultiplySharded }
+    };
     for t in THREADS {
         for (dt, h) in CELLS {
             let mut cells = Vec::new();
             for b in gemm_probe::Backend::ALL {
                 let (f, bk) = if dt == "f64" { gemm_probe::mlp_shapes::<f64>(b, h, t) } else { gemm_probe::mlp_shapes::<f32>(b, h, t) };
                 cells.push(format!("{f:.0} / {bk:.0}"));
+                if b == engine_probe(dt) {
+                    // the epoch's two large products alone, at the rates the engine's GEMM reaches here
+                    let (rs, np) = epochs[&(dt, h, t)];
+                    // half the products' flops at the forward rate, half at the backward rate
+                    let prod = products_gflop(h) / 2.0 * (1.0 / f + 1.0 / bk);
+                    let pk = peak[&(dt, t)];
+                    bound_rows += &format!(
+                        "| {dt} | {h} | {t} | {prod:.3} | {rs:.3} | {:.3} | **{}** | {:.0} % | {:.0} % |\n",
+                        rs - prod,
+                        f2(prod / np),
+                        100.0 * products_gflop(h) / prod / pk,
+                        100.0 * epoch_gflop(h) / rs / pk
+                    );
+                }
             }
             let c = candle("gemm", dt, h, t, 1)?;
             cells.push(format!("{:.0} / {:.0}", c[0], c[1]));
@@ -363,8 +391,15 @@ fn bench(a: &Args) -> R<()> {
          | dtype | d_h | threads | Rust s/epoch | numpy s/epoch | Rust / numpy |\n|---|---|---|---|---|---|\n{loop_rows}\n\
          ### FMA peak and each library's GEMM at the MLP's shapes (GFLOP/s)\n\n\
          Forward / backward: X W1ᵀ (100 × 784 · 784 × d_h) / G_haᵀ X (d_h × 100 · 100 × 784), best of 6 rounds of ≈ 4 GFLOP. \
-         \"Sharded\": the d_h hidden units cut into one shard per thread, as the engine cuts them.\n\n\
+         \"As the engine\": the d_h hidden units cut into one shard per thread, H_a and G_ha column-major, the backward product fused with the SGD step \
+         (W1 ← W1 − η G_haᵀ X), as the engine's epoch computes them; the other columns: the library's own call, row-major.\n\n\
          | dtype | d_h | threads | FMA peak | {b0} | {b1} | {b2} | candle matmul | numpy `@` |\n|---|---|---|---|---|---|---|---|---|\n{gemm_rows}\n\
+         ### The two large products alone\n\n\
+         The forward and backward products above are 2 × 2·K·d·d_h flops per minibatch, {p100:.1} of the epoch's {g100:.1} GFLOP at d_h = 100 and {p512:.1} of {g512:.1} at d_h = 512. \
+         \"Products alone\": 500 minibatches of both at the engine's measured GEMM rates (its column above), everything else free; \
+         \"the rest\": the Rust epoch minus that (the thin products with W2, softmax, ReLU, the minibatch gather, the synchronisation). \
+         Products alone / numpy is the ratio the engine would reach if the rest cost nothing: a bound on Rust / numpy with this GEMM.\n\n\
+         | dtype | d_h | threads | products alone (s) | Rust epoch (s) | the rest (s) | products alone / numpy epoch | products alone, % of FMA peak | Rust epoch, % of FMA peak |\n|---|---|---|---|---|---|---|---|---|\n{bound_rows}\n\
          ### The command line end to end (d_h = 512, f64, 2 epochs, 2 threads, evaluation of 70 000 images before training and after each epoch, CSV log)\n\n\
          | process | wall s (best of 2) | peak RSS |\n|---|---|---|\n\
          | `target/release/train --data fashion-mnist --impl matrix --dtype f64 --hidden 512 --batch 100 --epochs 2 --threads 2 --log …` | {rust_wall:.2} | {rss_gib:.2} GiB |\n\
@@ -379,6 +414,8 @@ fn bench(a: &Args) -> R<()> {
         lb = a.loop_batches,
         g100 = epoch_gflop(100),
         g512 = epoch_gflop(512),
+        p100 = products_gflop(100),
+        p512 = products_gflop(512),
         avx512 = if backprop::engine::has_avx512() { "yes, the gemm crate runs its AVX-512 kernels" } else { "no" },
         b0 = gemm_probe::Backend::ALL[0].name(),
         b1 = gemm_probe::Backend::ALL[1].name(),
