@@ -41,7 +41,7 @@ impl<F: Real> Dataset<F> {
         self.y.is_empty()
     }
 
-    /// The examples at `idx`, in that order (x in a [`large_vec`]).
+    /// The examples at `idx`, in that order (x in a vector asked for 2 MiB pages: `large_vec`).
     pub fn select(&self, idx: &[usize]) -> Dataset<F> {
         let d = self.x.ncols();
         let mut v = large_vec(idx.len() * d);
