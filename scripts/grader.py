@@ -345,12 +345,23 @@ std::panic::set_hook(Box::new(|info| {
     let m = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
     println!("@@GRADER PANIC {}", m.replace('\n', " | "));
 }));
-fn __grader_check(id: &str, f: impl FnOnce() -> std::result::Result<(), Box<dyn std::error::Error>>) {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(Ok(())) => println!("@@GRADER PASS {id}"),
-        Ok(Err(e)) => println!("@@GRADER FAIL {id} error: {}", e.to_string().replace('\n', " | ")),
-        Err(_) => println!("@@GRADER FAIL {id}"),
+/// A check's verdict, shown as the check cell's result: evcxr sends a result with the cell's end,
+/// while printed lines stream and can arrive after the cell is idle, where they are lost.
+struct __GraderVerdict(String);
+impl __GraderVerdict {
+    fn evcxr_display(&self) {
+        println!("EVCXR_BEGIN_CONTENT text/plain\n{}\nEVCXR_END_CONTENT", self.0);
     }
+}
+fn __grader_check(id: &str, f: impl FnOnce() -> std::result::Result<(), Box<dyn std::error::Error>>) -> __GraderVerdict {
+    __GraderVerdict(match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(())) => format!("@@GRADER PASS {id}"),
+        Ok(Err(e)) => format!("@@GRADER FAIL {id} error: {}", e.to_string().replace('\n', " | ")),
+        Err(p) => {
+            let m = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            format!("@@GRADER FAIL {id} {}", if m.is_empty() { "panicked".to_string() } else { m.replace('\n', " | ") })
+        }
+    })
 }'''
 
 UNUSED = re.compile(r"^(unused|variable does not need|value assigned to)")
@@ -405,9 +416,12 @@ class Grader:
 
     def run_check(self, q, pts, hidden, text):
         """One check in its own execution: (passed, failure message)."""
+        # no `;` after the call: its verdict is the cell's result (see PREAMBLE)
         wrapped = (f'__grader_check("{q}", || -> std::result::Result<(), Box<dyn std::error::Error>> {{\n'
-                   f"{text}\n    Ok(())\n}});")
+                   f"{text}\n    Ok(())\n}})")
         cok, cmsg, out = self.run(wrapped, f"{'hidden ' if hidden else ''}check {q} ({pts} point{'s' if pts != 1 else ''})")
+        out += "".join("\n" + o.data.get("text/plain", "") for o in self.ran[-1].outputs
+                       if o.output_type in ("execute_result", "display_data"))
         if cok and f"@@GRADER PASS {q}" in out:
             return True, ""
         lines = out.splitlines()
