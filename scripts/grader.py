@@ -340,11 +340,12 @@ def student_readme(rows):
 # --- grading ----------------------------------------------------------------------
 
 PREAMBLE = r'''// grader: a panic hook that reports on stdout, and the wrapper every check runs in
-std::panic::set_hook(Box::new(|info| {
-    let p = info.payload();
+/// A panic's message on one line ("" when it carries none).
+fn __grader_panic_message(p: &(dyn std::any::Any + Send)) -> String {
     let m = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-    println!("@@GRADER PANIC {}", m.replace('\n', " | "));
-}));
+    m.replace('\n', " | ")
+}
+std::panic::set_hook(Box::new(|info| println!("@@GRADER PANIC {}", __grader_panic_message(info.payload()))));
 /// A check's verdict, shown as the check cell's result: evcxr sends a result with the cell's end,
 /// while printed lines stream and can arrive after the cell is idle, where they are lost.
 struct __GraderVerdict(String);
@@ -357,10 +358,10 @@ fn __grader_check(id: &str, f: impl FnOnce() -> std::result::Result<(), Box<dyn 
     __GraderVerdict(match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(())) => format!("@@GRADER PASS {id}"),
         Ok(Err(e)) => format!("@@GRADER FAIL {id} error: {}", e.to_string().replace('\n', " | ")),
-        Err(p) => {
-            let m = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-            format!("@@GRADER FAIL {id} {}", if m.is_empty() { "panicked".to_string() } else { m.replace('\n', " | ") })
-        }
+        Err(p) => match __grader_panic_message(&*p) {
+            m if m.is_empty() => format!("@@GRADER FAIL {id} panicked"),
+            m => format!("@@GRADER FAIL {id} {m}"),
+        },
     })
 }'''
 
@@ -424,13 +425,10 @@ class Grader:
                        if o.output_type in ("execute_result", "display_data"))
         if cok and f"@@GRADER PASS {q}" in out:
             return True, ""
-        lines = out.splitlines()
-        fail = [l for l in lines if l.startswith(f"@@GRADER FAIL {q}")]
-        panics = [l[len("@@GRADER PANIC "):] for l in lines if l.startswith("@@GRADER PANIC ")]
-        if fail and fail[0].strip() != f"@@GRADER FAIL {q}":
+        # a failing verdict always carries its message (the error's or the panic's, see PREAMBLE)
+        fail = [l for l in out.splitlines() if l.startswith(f"@@GRADER FAIL {q} ")]
+        if fail:
             return False, fail[0][len(f"@@GRADER FAIL {q} "):]
-        if fail and panics:
-            return False, panics[0]
         if not cok:
             return False, "check " + cmsg
         return False, "the check gave no result"
