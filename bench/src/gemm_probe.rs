@@ -111,8 +111,7 @@ pub fn mlp_shapes<F: Real>(backend: Backend, hidden: usize, threads: usize) -> (
     let w1 = Array2::<F>::from_shape_fn((hidden, d), |(i, j)| F::from_f64(((i + j) % 5) as f64 * 0.01).unwrap());
     // the sharded backends stand for the engine: its layouts and its fused step (see the module's doc)
     let engine = backend != Backend::GemmCrate;
-    let g_fn = |(i, j): (usize, usize)| F::from_f64(((i + 2 * j) % 3) as f64 * 0.01).unwrap();
-    let g = if engine { Array2::<F>::from_shape_fn((k, hidden).f(), g_fn) } else { Array2::<F>::from_shape_fn((k, hidden), g_fn) };
+    let g = Array2::<F>::from_shape_fn((k, hidden).set_f(engine), |(i, j)| F::from_f64(((i + 2 * j) % 3) as f64 * 0.01).unwrap());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
     let flops = 2.0 * (k * d * hidden) as f64;
     let time = |a: ArrayView2<F>, b: ArrayView2<F>, c: &mut Array2<F>, add: Option<F>, split_cols: bool| {
@@ -130,7 +129,7 @@ pub fn mlp_shapes<F: Real>(backend: Backend, hidden: usize, threads: usize) -> (
         std::hint::black_box(&c);
         flops / best / 1e9
     };
-    let mut h = if engine { Array2::<F>::zeros((k, hidden).f()) } else { Array2::<F>::zeros((k, hidden)) };
+    let mut h = Array2::<F>::zeros((k, hidden).set_f(engine));
     let fwd = time(x.view(), w1.t(), &mut h, None, true);
     let back = if engine {
         // W1 ← W1 − η G_haᵀ X with a tiny η: W1 stays finite over the repetitions

@@ -64,10 +64,10 @@ fn epoch_gflop(h: usize) -> f64 {
     2.0 * 50_000.0 * (2.0 * 784.0 * h as f64 + 3.0 * h as f64 * 10.0) / 1e9
 }
 
-/// GFLOP of the two large products (forward X W1ᵀ, backward G_haᵀ X) in one epoch: 500 minibatches
-/// of 2 × 2·K·d·d_h.
+/// GFLOP of the two large products (forward X W1ᵀ, backward G_haᵀ X) in one epoch: the first term
+/// of [`epoch_gflop`], 2·n·2·d·d_h (n/K minibatches of 2 × 2·K·d·d_h).
 fn products_gflop(h: usize) -> f64 {
-    500.0 * 2.0 * 2.0 * 100.0 * 784.0 * h as f64 * 1e-9
+    2.0 * 50_000.0 * 2.0 * 784.0 * h as f64 / 1e9
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
