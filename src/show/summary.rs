@@ -1,6 +1,7 @@
 //! Short tables in place of long outputs: a gradient check per parameter instead of
 //! one row per scalar, a training run as its first, best and last epochs. The full
-//! data go to a CSV file ([`write_gradcheck_csv`]; the trainer's own `log` for runs).
+//! data go to a CSV file ([`write_gradcheck_csv`]; the trainer's own `log` for runs); a
+//! check small enough to read whole is shown entry by entry ([`gradcheck_entries`]).
 
 use crate::display::{fmt_num, fmt_sci, Table};
 use crate::error::{Error, Result};
@@ -39,6 +40,19 @@ pub fn gradcheck_table(check: &GradCheck) -> Table {
     }
     if names.len() > 1 {
         row("all", check.rows.iter().collect());
+    }
+    t
+}
+
+/// Every entry of a gradient check, one row each: the parameter and the entry's index
+/// ("W1[0, 1]"), the backprop value, the finite-difference value and their ratio ("-" where
+/// both are ~0), for checks small enough to show whole (the two values side by side).
+pub fn gradcheck_entries(check: &GradCheck) -> Table {
+    let mut t = Table::new(&["entry", "backprop", "finite difference", "ratio"]);
+    for r in &check.rows {
+        let idx = r.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let ratio = r.ratio().map_or("-".to_string(), |x| format!("{x:.6}"));
+        t.push_row(vec![format!("{}[{idx}]", r.name), fmt_num(r.backprop), fmt_num(r.numeric), ratio]);
     }
     t
 }
@@ -125,6 +139,12 @@ mod tests {
         let s = std::fs::read_to_string(&path).unwrap();
         assert_eq!(s.lines().count(), 5);
         assert!(s.lines().nth(3).unwrap().starts_with("W,2,0e0,1e-12,,"));
+        let e = gradcheck_entries(&c);
+        assert_eq!(e.rows.len(), 4);
+        assert_eq!(e.rows[1], ["W[1]", "2", "2", "1.000000"]);
+        assert_eq!(e.rows[2][3], "-"); // both ~0
+        assert_eq!(e.rows[3][0], "b[0]");
+        assert_eq!(gradcheck_entries(&off).rows[1][3], "0.800000");
     }
 
     #[test]
