@@ -140,7 +140,7 @@ TRAILING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def split_trailing_result(cell):
-    """[cell] or, for a cell too long for one \\needspace whose last line is a bare variable
+    """[cell] or, for a cell too long for one \\Needspace whose last line is a bare variable
     (`fig`, `table`) that evcxr displays, [the cell without that line and its result, that
     line with its result]: the same code in two boxes, so the figure or table is printed right
     below the line that shows it, not a page after the cell's last visible line."""
@@ -158,15 +158,18 @@ def split_trailing_result(cell):
 
 def with_needspace(nb):
     """A copy of nb in which each code cell that fits in NEEDSPACE_MAX_PT is preceded by a raw
-    LaTeX \\needspace of its height: when the rest of the page cannot hold the cell and its
-    output, both start on the next page instead of the output landing alone after the break."""
+    LaTeX \\Needspace of its height: when the rest of the page cannot hold the cell and its
+    output, both start on the next page instead of the output landing alone after the break.
+    \\Needspace, not \\needspace: right after a code box that a page break had split, the
+    lower-case one broke the page with 400 pt still free (a 105 pt table moved, leaving the page
+    42 % filled); the capital one, which the package documents as the exact test, kept it there."""
     nb = copy.deepcopy(nb)
     cells = []
     for c in [part for c in nb.cells for part in (split_trailing_result(c) if c.cell_type == "code" else [c])]:
         if c.cell_type == "code" and c.get("outputs"):
             h = cell_height_pt(c)
             if h <= NEEDSPACE_MAX_PT:
-                cells.append(nbformat.v4.new_raw_cell(f"\\needspace{{{h:.0f}pt}}", metadata={"raw_mimetype": "text/latex"}))
+                cells.append(nbformat.v4.new_raw_cell(f"\\Needspace{{{h:.0f}pt}}", metadata={"raw_mimetype": "text/latex"}))
         cells.append(c)
     nb.cells = cells
     return nb
