@@ -50,9 +50,8 @@ pub fn gradcheck_table(check: &GradCheck) -> Table {
 pub fn gradcheck_entries(check: &GradCheck) -> Table {
     let mut t = Table::new(&["entry", "backprop", "finite difference", "ratio"]);
     for r in &check.rows {
-        let idx = r.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
         let ratio = r.ratio().map_or("-".to_string(), |x| format!("{x:.6}"));
-        t.push_row(vec![format!("{}[{idx}]", r.name), fmt_num(r.backprop), fmt_num(r.numeric), ratio]);
+        t.push_row(vec![format!("{}{:?}", r.name, r.index), fmt_num(r.backprop), fmt_num(r.numeric), ratio]);
     }
     t
 }
