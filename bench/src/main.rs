@@ -81,9 +81,14 @@ fn rust_epoch<F: train::Precompiled>(tr: &Dataset<F>, imp: Impl, hidden: usize, 
     cfg.implementation = imp;
     cfg.verbose = false;
     cfg.reg = ElasticNet::none();
+    // the training set itself, not a clone: a clone's rows would lose their 2 MiB pages (`data::large_vec`)
+    let head;
     let sub = match max_batches {
-        Some(b) => tr.head(b * 100),
-        None => tr.clone(),
+        Some(b) => {
+            head = tr.head(b * 100);
+            &head
+        }
+        None => tr,
     };
     let scale = tr.len().div_ceil(100) as f64 / sub.len().div_ceil(100) as f64;
     let mut model = backprop::mlp::Mlp::<F>::init(tr.x.ncols(), hidden, 10, 1)?;
@@ -91,7 +96,7 @@ fn rust_epoch<F: train::Precompiled>(tr: &Dataset<F>, imp: Impl, hidden: usize, 
     let mut times = Vec::new();
     for _ in 0..epochs {
         let t0 = Instant::now();
-        let loss = train::train_epoch(&mut model, &mut None, &cfg, cfg.lr, &sub, &mut rng)?;
+        let loss = train::train_epoch(&mut model, &mut None, &cfg, cfg.lr, sub, &mut rng)?;
         times.push(t0.elapsed().as_secs_f64() * scale);
         if !loss.is_finite() {
             return Err(format!("the Rust epoch diverged (loss {loss})").into());
