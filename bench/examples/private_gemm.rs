@@ -6,96 +6,81 @@
 //! Each round times 500 minibatches (a gather of 100 random rows of 50 000, then both products),
 //! the two libraries one after the other, four rounds.
 //! `cargo run --release --manifest-path bench/Cargo.toml --example private_gemm -- [d_h] [f32]`
+use backprop::ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder, Zip};
+use backprop::Real;
 use std::time::Instant;
 
-/// Strides of a matrix, in elements: (row stride, column stride).
-type Layout = (isize, isize);
+// the bench's own gemm 0.19 call (`gemm_probe::gemm_crate`), the engine's library
+#[allow(dead_code)]
+#[path = "../src/gemm_probe.rs"]
+mod gemm_probe;
 
-trait Real: Copy + Default + PartialOrd + std::ops::Sub<Output = Self> + 'static {
-    const DTYPE: private_gemm_x86::DType;
-    fn from_f64(v: f64) -> Self;
-    fn to_f64(self) -> f64;
-}
-impl Real for f64 {
-    const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F64;
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-impl Real for f32 {
-    const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F32;
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-/// C ← A B, or C ← C + s A B with `add = Some(s)`; C m × n, A m × k, B k × n.
-#[allow(clippy::too_many_arguments)]
-fn product<F: Real>(private: bool, (m, n, k): (usize, usize, usize), c: &mut [F], cl: Layout, a: &[F], al: Layout, b: &[F], bl: Layout, add: Option<F>) {
-    // SAFETY: the slices hold the m × n, m × k and k × n matrices at these strides (checked by the
-    // caller's shapes); C does not alias A or B; F is f32 or f64, as DTYPE and gemm's dispatch say.
+/// C ← A B, or C ← C + s A B with `add = Some(s)`, with private-gemm-x86's AVX-512 kernels on
+/// one thread; any strides.
+fn private_gemm<F: Real>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>, add: Option<F>) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
+    let dtype = if std::mem::size_of::<F>() == 4 { private_gemm_x86::DType::F32 } else { private_gemm_x86::DType::F64 };
+    let (alpha, accum) = match add {
+        Some(s) => (s, private_gemm_x86::Accum::Add),
+        None => (F::one(), private_gemm_x86::Accum::Replace),
+    };
+    let (cs, as_, bs) = (c.strides().to_vec(), a.strides().to_vec(), b.strides().to_vec());
+    let null = std::ptr::null();
+    // SAFETY: the pointers and strides come from live ndarray views of the shapes checked above;
+    // C is borrowed mutably, so it aliases neither A nor B; F is f32 or f64 (`Real`), as `dtype` says.
     unsafe {
-        if private {
-            let alpha = add.unwrap_or(F::from_f64(1.0));
-            let accum = if add.is_some() { private_gemm_x86::Accum::Add } else { private_gemm_x86::Accum::Replace };
-            let null = std::ptr::null();
-            private_gemm_x86::gemm(
-                F::DTYPE, private_gemm_x86::IType::U64, private_gemm_x86::InstrSet::Avx512, m, n, k,
-                c.as_mut_ptr() as *mut (), cl.0, cl.1, null, null, private_gemm_x86::DstKind::Full, accum,
-                a.as_ptr() as *const (), al.0, al.1, false, null, 0, b.as_ptr() as *const (), bl.0, bl.1, false,
-                &alpha as *const F as *const (), 1,
-            )
-        } else {
-            let (alpha, beta) = match add {
-                Some(s) => (F::from_f64(1.0), s),
-                None => (F::from_f64(0.0), F::from_f64(1.0)),
-            };
-            gemm::gemm(m, n, k, c.as_mut_ptr(), cl.1, cl.0, add.is_some(), a.as_ptr(), al.1, al.0, b.as_ptr(), bl.1, bl.0, alpha, beta, false, false, false, gemm::Parallelism::None)
-        }
+        private_gemm_x86::gemm(
+            dtype, private_gemm_x86::IType::U64, private_gemm_x86::InstrSet::Avx512, m, n, k,
+            c.as_mut_ptr() as *mut (), cs[0], cs[1], null, null, private_gemm_x86::DstKind::Full, accum,
+            a.as_ptr() as *const (), as_[0], as_[1], false, null, 0, b.as_ptr() as *const (), bs[0], bs[1], false,
+            &alpha as *const F as *const (), 1,
+        )
+    }
+}
+
+/// C ← A B, or C ← C + s A B, with gemm 0.19 (`private = false`) or private-gemm-x86.
+fn product<F: Real>(private: bool, a: ArrayView2<F>, b: ArrayView2<F>, c: ArrayViewMut2<F>, add: Option<F>) {
+    if private {
+        private_gemm(a, b, c, add)
+    } else {
+        gemm_probe::gemm_crate(a, b, c, add, 1)
     }
 }
 
 fn run<F: Real>(dh: usize) {
     let (kb, d, n) = (100usize, 784usize, 50_000usize);
-    let x: Vec<F> = (0..n * d).map(|i| F::from_f64(((i * 7919) % 256) as f64 / 255.0)).collect();
-    let mut w1: Vec<F> = (0..dh * d).map(|i| F::from_f64((((i * 31) % 97) as f64 - 48.0) * 1e-4)).collect();
-    let g0: Vec<F> = (0..kb * dh).map(|i| F::from_f64((((i * 13) % 17) as f64 - 8.0) * 1e-3)).collect();
-    let (mut xb, mut h_a, mut g_ha) = (vec![F::default(); kb * d], vec![F::default(); kb * dh], g0.clone());
-    let (xl, w1tl, hl, w1l, ghtl): (Layout, Layout, Layout, Layout, Layout) = ((d as isize, 1), (1, d as isize), (1, kb as isize), (d as isize, 1), (kb as isize, 1));
-    let lr = F::from_f64(-1e-6);
+    let f = |v: f64| F::from_f64(v).unwrap();
+    let x = Array2::<F>::from_shape_fn((n, d), |(i, j)| f(((i * d + j) * 7919 % 256) as f64 / 255.0));
+    let mut w1 = Array2::<F>::from_shape_fn((dh, d), |(i, j)| f((((i * d + j) * 31 % 97) as f64 - 48.0) * 1e-4));
+    let g0 = Array2::<F>::from_shape_fn((kb, dh).f(), |(i, j)| f((((i * dh + j) * 13 % 17) as f64 - 8.0) * 1e-3));
+    let (mut xb, mut h_a, mut g_ha) = (Array2::<F>::zeros((kb, d)), Array2::<F>::zeros((kb, dh).f()), g0.clone());
+    let lr = Some(f(-1e-6));
     // the two libraries agree on one minibatch
-    xb.copy_from_slice(&x[..kb * d]);
+    xb.assign(&x.slice(backprop::ndarray::s![..kb, ..]));
     let (mut h0, mut h1, mut wa, mut wb) = (h_a.clone(), h_a.clone(), w1.clone(), w1.clone());
-    product(false, (kb, dh, d), &mut h0, hl, &xb, xl, &w1, w1tl, None);
-    product(true, (kb, dh, d), &mut h1, hl, &xb, xl, &w1, w1tl, None);
-    product(false, (dh, d, kb), &mut wa, w1l, &g_ha, ghtl, &xb, xl, Some(lr));
-    product(true, (dh, d, kb), &mut wb, w1l, &g_ha, ghtl, &xb, xl, Some(lr));
-    let gap = |p: &[F], q: &[F]| p.iter().zip(q).map(|(&a, &b)| (a.to_f64() - b.to_f64()).abs()).fold(0.0, f64::max);
+    product(false, xb.view(), w1.t(), h0.view_mut(), None);
+    product(true, xb.view(), w1.t(), h1.view_mut(), None);
+    product(false, g_ha.t(), xb.view(), wa.view_mut(), lr);
+    product(true, g_ha.t(), xb.view(), wb.view_mut(), lr);
+    let gap = |p: &Array2<F>, q: &Array2<F>| p.iter().zip(q).map(|(&a, &b)| (a - b).abs().to_f64().unwrap()).fold(0.0, f64::max);
     println!("d_h {dh}, {}: largest difference forward {:.1e}, backward {:.1e} (W1 moved {:.1e})", std::any::type_name::<F>(), gap(&h0, &h1), gap(&wa, &wb), gap(&wa, &w1));
     let gflop = 2.0 * (kb * d * dh) as f64 * 500.0 / 1e9;
     for round in 0..4 {
         for private in [false, true] {
             let (mut tf, mut tb) = (0.0, 0.0);
             for t in 0..500 {
-                for r in 0..kb {
+                for (r, mut row) in xb.rows_mut().into_iter().enumerate() {
                     let i = (t * 7717 + r * 4099) % n;
-                    xb[r * d..(r + 1) * d].copy_from_slice(&x[i * d..(i + 1) * d]);
+                    row.as_slice_mut().unwrap().copy_from_slice(x.row(i).as_slice().unwrap());
                 }
                 let t0 = Instant::now();
-                product(private, (kb, dh, d), &mut h_a, hl, &xb, xl, &w1, w1tl, None);
+                product(private, xb.view(), w1.t(), h_a.view_mut(), None);
                 tf += t0.elapsed().as_secs_f64();
                 // ReLU′: G_ha keeps the entries of the active units (fixed values, so W1 stays normal)
-                for ((g, &h), &g0) in g_ha.iter_mut().zip(&h_a).zip(&g0) {
-                    *g = if h > F::default() { g0 } else { F::default() };
-                }
+                Zip::from(&mut g_ha).and(&h_a).and(&g0).for_each(|g, &h, &g0| *g = if h > F::zero() { g0 } else { F::zero() });
                 let t0 = Instant::now();
-                product(private, (dh, d, kb), &mut w1, w1l, &g_ha, ghtl, &xb, xl, Some(lr));
+                product(private, g_ha.t(), xb.view(), w1.view_mut(), lr);
                 tb += t0.elapsed().as_secs_f64();
             }
             let name = if private { "private-gemm-x86 0.1" } else { "gemm 0.19          " };
