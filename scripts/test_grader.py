@@ -99,9 +99,9 @@ def main():
         text = "\n".join(c.source for c in stud.cells)
         expect("HIDDEN CHECK" not in text, f"{name}: no hidden check left")
         bodies = [s for c in inst.cells if c.cell_type == "code" for s in g.parse_cell(c.source)]
-        # every line of a solution (fn bodies and typed lets alike) except its comments and the
-        # lines its stub keeps on purpose (fn signatures, also those written over several lines),
-        # and except lines the instructor notebook also has outside its solutions
+        # every line of a solution (fn bodies and typed lets alike) except the lines its stub
+        # keeps on purpose (comments outside fn bodies, fn signatures, also those written over
+        # several lines), and except lines the instructor notebook also has outside its solutions
         outside = {l.strip() for s in bodies if s[0] != "solution" for l in s[-1].split("\n")}
         outside |= {l.strip() for c in inst.cells if c.cell_type != "code" for l in c.source.split("\n")}
         shown = {l.strip() for l in text.split("\n")}
@@ -110,7 +110,7 @@ def main():
             if s[0] == "solution":
                 kept.setdefault(s[1], set()).update(l.strip() for l in g.stub_region(s[1], s[2], s[3], name).split("\n"))
         leaked = [s[1] for s in bodies if s[0] == "solution" for line in s[3].split("\n")
-                  if len(line.strip()) > 25 and not line.strip().startswith(("//", "fn ", "pub fn "))
+                  if len(line.strip()) > 25
                   and line.strip() in shown and line.strip() not in outside and line.strip() not in kept[s[1]]]
         expect(not leaked, f"{name}: no solution body line left ({sorted(set(leaked))})")
         hidden = [s[4] for s in bodies if s[0] == "check" and s[3]]
