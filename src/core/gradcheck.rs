@@ -128,6 +128,11 @@ impl CheckRow {
         }
     }
 
+    /// The entry's name: the parameter and its index, e.g. "W1[0, 1]".
+    pub fn label(&self) -> String {
+        format!("{}{:?}", self.name, self.index)
+    }
+
     /// ps2's test: ratio in [lo, hi], or both values ~0.
     pub fn ratio_ok(&self, lo: f64, hi: f64) -> bool {
         match self.ratio() {
@@ -218,6 +223,7 @@ mod tests {
         assert_eq!(c.rel_error(), e33 / (2.0 + e33));
         // per entry, the small second entry would dominate: 2^-40 / (2^-19 + 2^-40) ≈ 4.8e-7
         assert_eq!(c.rows[1].rel_error(), e40 / (2.0 * e20 + e40));
+        assert_eq!(c.rows[1].label(), "a[1]");
         assert_eq!(rel_error_scalar(1.0, 3.0), 0.5);
     }
 

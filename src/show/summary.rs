@@ -51,7 +51,7 @@ pub fn gradcheck_entries(check: &GradCheck) -> Table {
     let mut t = Table::new(&["entry", "backprop", "finite difference", "ratio"]);
     for r in &check.rows {
         let ratio = r.ratio().map_or("-".to_string(), |x| format!("{x:.6}"));
-        t.push_row(vec![format!("{}{:?}", r.name, r.index), fmt_num(r.backprop), fmt_num(r.numeric), ratio]);
+        t.push_row(vec![r.label(), fmt_num(r.backprop), fmt_num(r.numeric), ratio]);
     }
     t
 }
